@@ -1,0 +1,101 @@
+import difflib
+import logging
+from pathlib import Path
+from typing import List, Optional
+
+from allennlp.common.checks import ConfigurationError
+from allennlp.data.dataset_readers.dataset_reader import DatasetReader
+from torchvision import tv_tensors
+
+from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.image_loading import DEFAULT_MAX_PIXELS, ImageLoadError, ImageSource, load_image
+from allencv.data.transforms import ImagePipeline, ImageTransform
+
+logger = logging.getLogger(__name__)
+
+ON_ERROR_CHOICES = ("skip", "raise")
+
+
+class ImageDatasetReader(DatasetReader):
+    """
+    What every AllenCV image reader shares: the `transforms` pipeline, decoding with a clear
+    account of bad files, and allennlp's sharding across data-loader workers and distributed
+    processes (each instance is read by exactly one of them).
+
+    # Parameters
+
+    transforms : `List[ImageTransform]`, optional
+        Preprocessing and augmentation, applied in order (a final `normalize` is applied at
+        batching time).
+    on_error : `str`, optional (default = `"skip"`)
+        What to do with a file that is not a usable image: `"skip"` it, counting it in the
+        summary logged after each pass, or `"raise"` an error naming it.
+    max_image_pixels : `int`, optional (default = PIL's decompression-bomb limit)
+        Images with more pixels than this are refused as "too large".
+    """
+
+    def __init__(
+        self,
+        transforms: Optional[List[ImageTransform]] = None,
+        on_error: str = "skip",
+        max_image_pixels: int = DEFAULT_MAX_PIXELS,
+        **kwargs,
+    ) -> None:
+        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        if on_error not in ON_ERROR_CHOICES:
+            raise ConfigurationError(
+                f"dataset_reader.on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}."
+            )
+        self.pipeline = ImagePipeline(transforms)
+        self.on_error = on_error
+        self.max_image_pixels = max_image_pixels
+        #: The files skipped in the most recent pass over the data.
+        self.skipped = SkippedFiles()
+
+    def load_image(self, source: ImageSource) -> tv_tensors.Image:
+        """Decodes `source`, raising `ImageLoadError` if it is not a usable image."""
+        return load_image(source, max_pixels=self.max_image_pixels)
+
+    def try_load_image(self, path: Path) -> Optional[tv_tensors.Image]:
+        """Decodes `path`, or counts it in `self.skipped` and returns `None` (`on_error="skip"`)."""
+        try:
+            return self.load_image(path)
+        except ImageLoadError as error:
+            if self.on_error == "raise":
+                raise
+            self.skipped.add(error)
+            logger.debug("Skipping %s", error)
+            return None
+
+
+def resolve_directory(file_path: str) -> Path:
+    """
+    The data directory named by a reader's `file_path`, or an error that names it and says what to
+    do: an empty setting, a path that does not exist (with the closest sibling folder, e.g.
+    `val/` for `valid/`), or a path that is not a directory.
+    """
+    if not str(file_path).strip():
+        raise ConfigurationError(
+            "The data path is empty. Set it in the config (`train_data_path`, "
+            "`validation_data_path`), or set TRAIN_PATH / VALIDATION_PATH to an image folder."
+        )
+    path = Path(file_path).expanduser()
+    if not path.exists():
+        raise ConfigurationError(f"The data folder {path} does not exist.{_did_you_mean(path)}")
+    if not path.is_dir():
+        raise ConfigurationError(
+            f"The data path {path} is a file, not a folder; point it at a folder laid out as "
+            "<folder>/<label>/<image>."
+        )
+    return path
+
+
+def _did_you_mean(path: Path) -> str:
+    parent = path.parent
+    if not parent.is_dir():
+        return f" Its parent folder {parent} does not exist either."
+    siblings: List[str] = sorted(child.name for child in parent.iterdir() if child.is_dir())
+    close = difflib.get_close_matches(path.name, siblings, n=1, cutoff=0.5)
+    if close:
+        return f" Did you mean {parent / close[0]}? (Folders in {parent}: {', '.join(siblings)}.)"
+    return f" {parent} holds: {', '.join(siblings) or 'no folders'}."

@@ -1,0 +1,40 @@
+import logging
+from collections import Counter
+from typing import Dict, List, Tuple
+
+from allencv.data.image_loading import ImageLoadError
+
+#: How many skipped paths a summary names.
+EXAMPLES_SHOWN = 5
+
+
+class SkippedFiles:
+    """
+    The files a reader left out of one pass over its data: how many, why (by category), and the
+    first few paths, so a user knows exactly what was not trained on.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.examples: List[Tuple[str, str]] = []
+
+    def add(self, error: ImageLoadError) -> None:
+        self.counts[error.category] += 1
+        if len(self.examples) < EXAMPLES_SHOWN:
+            self.examples.append((error.source, error.reason))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> Dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+    def summary(self, source: str) -> str:
+        by_category = ", ".join(f"{count} {category}" for category, count in sorted(self.counts.items()))
+        examples = "; ".join(f"{path} ({reason})" for path, reason in self.examples)
+        return f"Skipped {self.total} file(s) in {source}: {by_category}. First: {examples}"
+
+    def log(self, logger: logging.Logger, source: str) -> None:
+        if self.total:
+            logger.warning(self.summary(source))

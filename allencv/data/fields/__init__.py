@@ -1,0 +1,1 @@
+from allencv.data.fields.image_field import ImageField

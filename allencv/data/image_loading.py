@@ -1,0 +1,141 @@
+"""
+Decoding images into compact `uint8` RGB tensors, with one error type that says which file failed
+and why, so readers can skip and count bad files instead of dying on them.
+"""
+import io
+import warnings
+from os import PathLike
+from pathlib import Path
+from typing import Union
+
+import numpy
+import PIL.Image
+import PIL.ImageOps
+import torch
+from torchvision import tv_tensors
+
+#: File suffixes (compared case-insensitively) that readers treat as images.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+#: The default pixel limit above which an image is refused (PIL's own decompression-bomb limit).
+DEFAULT_MAX_PIXELS = PIL.Image.MAX_IMAGE_PIXELS
+
+ImageSource = Union[str, PathLike, bytes, PIL.Image.Image, numpy.ndarray, torch.Tensor]
+
+
+class ImageLoadError(ValueError):
+    """
+    An image that could not be used. `category` is a short, stable reason ("empty file",
+    "not an image", "truncated", "too large", "unreadable", "missing", "not a file") that readers
+    use to count skipped files; the message names the file and says what went wrong.
+    """
+
+    def __init__(self, source: str, category: str, reason: str) -> None:
+        super().__init__(f"{source}: {category} ({reason})")
+        self.source = source
+        self.category = category
+        self.reason = reason
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> tv_tensors.Image:
+    """
+    Returns `source` as a `(3, height, width)` `uint8` RGB image, with its EXIF orientation
+    applied. `source` may be a path, the encoded bytes of an image file, a PIL image, an
+    `(height, width[, channels])` numpy array or a `(channels, height, width)` tensor.
+
+    Raises `ImageLoadError` for anything that is not a usable image.
+    """
+    if isinstance(source, (str, PathLike)):
+        return _load_file(Path(source), max_pixels)
+    if isinstance(source, bytes):
+        return _decode(io.BytesIO(source), "<image bytes>", max_pixels)
+    if isinstance(source, PIL.Image.Image):
+        return _from_pil(source, "<PIL image>", max_pixels)
+    if isinstance(source, numpy.ndarray):
+        return _from_array(torch.from_numpy(numpy.array(source)), channels_last=True)
+    if isinstance(source, torch.Tensor):
+        return _from_array(source, channels_last=False)
+    raise TypeError(
+        f"Cannot read an image from a {type(source).__name__}; give a path, bytes, "
+        "a PIL image, a numpy array or a tensor."
+    )
+
+
+def _load_file(path: Path, max_pixels: int) -> tv_tensors.Image:
+    if not path.exists():
+        raise ImageLoadError(str(path), "missing", "no such file")
+    if not path.is_file():
+        raise ImageLoadError(str(path), "not a file", "it is a directory; give an image file")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(str(path), "empty file", "the file has 0 bytes")
+    with open(path, "rb") as file:
+        return _decode(file, str(path), max_pixels)
+
+
+def _decode(file, name: str, max_pixels: int) -> tv_tensors.Image:
+    try:
+        with warnings.catch_warnings():
+            # We check the size ourselves, against `max_pixels`, and raise a clear error.
+            warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
+            with PIL.Image.open(file) as image:
+                return _from_pil(image, name, max_pixels)
+    except PIL.UnidentifiedImageError:
+        raise ImageLoadError(name, "not an image", "its contents are not a format PIL can read")
+    except PIL.Image.DecompressionBombError as error:
+        raise ImageLoadError(name, "too large", str(error))
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        if isinstance(error, ImageLoadError):
+            raise
+        category = "truncated" if "truncated" in str(error).lower() else "unreadable"
+        raise ImageLoadError(name, category, f"{type(error).__name__}: {error}")
+
+
+def _from_pil(image: PIL.Image.Image, name: str, max_pixels: int) -> tv_tensors.Image:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            name,
+            "too large",
+            f"{width}x{height} pixels is over the limit of {max_pixels}; "
+            "raise the reader's `max_image_pixels` if you trust this file",
+        )
+    image = PIL.ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit greyscale: keep the top 8 bits instead of clipping at 255.
+        array = numpy.asarray(image).astype(numpy.int64)
+        bits = 16 if image.mode.startswith("I;16") or array.max(initial=0) < 65536 else 32
+        array = (array >> (bits - 8)).clip(0, 255).astype(numpy.uint8)
+        image = PIL.Image.fromarray(array, mode="L")
+    elif image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    array = numpy.asarray(image)
+    return tv_tensors.Image(torch.from_numpy(array.copy()).permute(2, 0, 1))
+
+
+def _from_array(array: torch.Tensor, channels_last: bool) -> tv_tensors.Image:
+    if array.dim() == 2:
+        array = array.unsqueeze(-1 if channels_last else 0)
+    if array.dim() != 3:
+        raise ImageLoadError(
+            "<array>", "unreadable", f"expected 2 or 3 dimensions, got shape {tuple(array.shape)}"
+        )
+    if channels_last:
+        array = array.permute(2, 0, 1)
+    if array.dtype != torch.uint8:
+        if array.is_floating_point() and array.max() <= 1.0:
+            array = array * 255
+        array = array.round().clamp(0, 255).to(torch.uint8)
+    channels = array.shape[0]
+    if channels == 1:
+        array = array.expand(3, -1, -1)
+    elif channels == 4:
+        array = array[:3]
+    elif channels != 3:
+        raise ImageLoadError("<array>", "unreadable", f"expected 1, 3 or 4 channels, got {channels}")
+    return tv_tensors.Image(array.contiguous())

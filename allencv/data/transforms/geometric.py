@@ -1,0 +1,59 @@
+"""Transforms that move pixels: resizing, cropping and flipping."""
+from typing import List, Optional, Tuple, Union
+
+from torchvision.transforms import v2
+
+from allencv.data.transforms.image_transform import ImageTransform
+
+Size = Union[int, List[int]]
+
+
+@ImageTransform.register("resize")
+class Resize(ImageTransform):
+    """
+    Resizes to `size`: `[height, width]`, or an `int` for the shorter side (keeping the aspect
+    ratio, optionally capping the longer side at `max_size`). Registered as an `ImageTransform`
+    with name "resize".
+    """
+
+    def __init__(self, size: Size, max_size: Optional[int] = None, antialias: bool = True) -> None:
+        super().__init__(v2.Resize(size, max_size=max_size, antialias=antialias))
+
+
+@ImageTransform.register("center_crop")
+class CenterCrop(ImageTransform):
+    """
+    Crops the centre `size` (`[height, width]` or an `int` for a square). Registered as an
+    `ImageTransform` with name "center_crop".
+    """
+
+    def __init__(self, size: Size) -> None:
+        super().__init__(v2.CenterCrop(size))
+
+
+@ImageTransform.register("random_resized_crop")
+class RandomResizedCrop(ImageTransform):
+    """
+    Crops a random area (a `scale` fraction of the image, with an aspect ratio in `ratio`) and
+    resizes it to `size`. Registered as an `ImageTransform` with name "random_resized_crop".
+    """
+
+    def __init__(
+        self,
+        size: Size,
+        scale: Tuple[float, float] = (0.08, 1.0),
+        ratio: Tuple[float, float] = (3.0 / 4.0, 4.0 / 3.0),
+        antialias: bool = True,
+    ) -> None:
+        super().__init__(v2.RandomResizedCrop(size, scale=scale, ratio=ratio, antialias=antialias))
+
+
+@ImageTransform.register("horizontal_flip")
+class HorizontalFlip(ImageTransform):
+    """
+    Flips left-right with probability `p`. Registered as an `ImageTransform` with name
+    "horizontal_flip".
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__(v2.RandomHorizontalFlip(p))

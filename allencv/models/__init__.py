@@ -1,0 +1,1 @@
+from allencv.models.basic_classifier import BasicImageClassifier

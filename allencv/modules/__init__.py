@@ -1,0 +1,2 @@
+from allencv.modules.im2im_encoders import Im2ImEncoder
+from allencv.modules.im2vec_encoders import Im2VecEncoder

@@ -1,0 +1,2 @@
+from allencv.modules.im2im_encoders.im2im_encoder import Im2ImEncoder
+from allencv.modules.im2im_encoders.resnet_encoder import ResnetEncoder

@@ -1,0 +1,85 @@
+from typing import Optional, Tuple
+
+import torch
+from allennlp.common.checks import ConfigurationError
+
+from allencv.modules.im2im_encoders.im2im_encoder import Im2ImEncoder
+from allencv.modules.pretrained import build_torchvision_model
+
+RESNET_MODELS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+POOLING = {"avg": torch.nn.AdaptiveAvgPool2d(1), "max": torch.nn.AdaptiveMaxPool2d(1)}
+
+
+@Im2ImEncoder.register("pretrained_resnet")
+class ResnetEncoder(Im2ImEncoder):
+    """
+    The convolutional part of a torchvision ResNet (everything before its classification head).
+    Its output is 512 channels for resnet18/34 and 2048 for resnet50/101/152, at 1/32 of the
+    input size; pooled to `1x1` by default, which is what a `flatten` encoder with
+    `input_height = input_width = 1` expects. Set `pool` to null to keep the spatial feature map.
+
+    Registered as an `Im2ImEncoder` with name "pretrained_resnet".
+
+    # Parameters
+
+    resnet_model : `str`, optional (default = `"resnet50"`)
+        One of resnet18, resnet34, resnet50, resnet101, resnet152.
+    requires_grad : `bool`, optional (default = `True`)
+        Whether to fine-tune the ResNet's weights; `False` freezes them.
+    weights : `str`, optional (default = `"DEFAULT"`)
+        torchvision weights name (`"DEFAULT"` is ImageNet's best, e.g. `"IMAGENET1K_V2"` for
+        resnet50), loaded through torchvision and its `TORCH_HOME` cache. `null` means random
+        initialisation.
+    weights_path : `str`, optional
+        A local checkpoint to load instead of `weights`.
+    pool : `str`, optional (default = `"avg"`)
+        `"avg"` or `"max"` global pooling to `1x1`, or null for the feature map.
+    """
+
+    def __init__(
+        self,
+        resnet_model: str = "resnet50",
+        requires_grad: bool = True,
+        weights: Optional[str] = "DEFAULT",
+        weights_path: Optional[str] = None,
+        pool: Optional[str] = "avg",
+    ) -> None:
+        super().__init__()
+        if resnet_model not in RESNET_MODELS:
+            raise ConfigurationError(
+                f"resnet_model must be one of {', '.join(RESNET_MODELS)}, got {resnet_model!r}."
+            )
+        if pool is not None and pool not in POOLING:
+            raise ConfigurationError(f"pool must be one of {sorted(POOLING)} or null, got {pool!r}.")
+        resnet = build_torchvision_model(resnet_model, weights=weights, weights_path=weights_path)
+        self._output_channels = resnet.fc.in_features
+        resnet.fc = torch.nn.Identity()
+        resnet.avgpool = POOLING[pool] if pool is not None else torch.nn.Identity()
+        self._pool = pool
+        self.layers = torch.nn.Sequential(
+            resnet.conv1,
+            resnet.bn1,
+            resnet.relu,
+            resnet.maxpool,
+            resnet.layer1,
+            resnet.layer2,
+            resnet.layer3,
+            resnet.layer4,
+            resnet.avgpool,
+        )
+        for parameter in self.parameters():
+            parameter.requires_grad = requires_grad
+
+    def get_output_channels(self) -> int:
+        return self._output_channels
+
+    def get_output_stride(self) -> int:
+        return 32
+
+    def get_fixed_output_size(self) -> Optional[Tuple[int, int]]:
+        return (1, 1) if self._pool is not None else None
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        # (batch_size, 3, height, width) -> (batch_size, channels, height / 32, width / 32),
+        # or (batch_size, channels, 1, 1) when pooled.
+        return self.layers(images)

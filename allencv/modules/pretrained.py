@@ -1,0 +1,82 @@
+"""
+Building torchvision models by name with their pretrained weights: torchvision's weights API and
+its cache (`$TORCH_HOME/hub/checkpoints`), or a local file.
+"""
+import logging
+import os
+from typing import Any, Dict, Optional
+from urllib.error import URLError
+
+import torch
+import torchvision
+from allennlp.common.checks import ConfigurationError
+from torch.hub import get_dir
+from torchvision.models import WeightsEnum
+
+logger = logging.getLogger(__name__)
+
+
+class PretrainedWeightsUnavailable(ConfigurationError):
+    """Pretrained weights that are neither cached nor downloadable (e.g. offline)."""
+
+
+def build_torchvision_model(
+    name: str, weights: Optional[str] = None, weights_path: Optional[str] = None, **kwargs: Any
+) -> torch.nn.Module:
+    """
+    `torchvision.models.get_model(name)`, initialised from:
+
+    - `weights_path`, a local checkpoint (a state dict, or a dict holding one under `state_dict`
+      or `model`), loaded with `weights_only=True`; or else
+    - `weights`, a torchvision weights name such as `"DEFAULT"` or `"IMAGENET1K_V2"`, fetched
+      through torchvision's weights API into its cache (`$TORCH_HOME/hub/checkpoints`); or else
+    - random initialisation, when both are `None`.
+    """
+    available = torchvision.models.list_models()
+    if name not in available:
+        raise ConfigurationError(
+            f"Unknown torchvision model {name!r}. Choose one of: {', '.join(sorted(available))}."
+        )
+    if weights_path is not None:
+        model = torchvision.models.get_model(name, weights=None, **kwargs)
+        model.load_state_dict(load_state_dict(weights_path))
+        return model
+    if weights is None:
+        return torchvision.models.get_model(name, weights=None, **kwargs)
+    weights_enum = resolve_weights(name, weights)
+    try:
+        return torchvision.models.get_model(name, weights=weights_enum, **kwargs)
+    except (URLError, ConnectionError, TimeoutError) as error:
+        cached = os.path.join(get_dir(), "checkpoints", os.path.basename(weights_enum.url))
+        raise PretrainedWeightsUnavailable(
+            f"Could not download the {name} weights {weights_enum} from {weights_enum.url} "
+            f"({error}). Offline, put that file at {cached} (the cache under TORCH_HOME), or "
+            "give a local checkpoint with `weights_path`, or set `weights` to null to train "
+            "from scratch."
+        ) from error
+
+
+def resolve_weights(name: str, weights: str) -> WeightsEnum:
+    """The torchvision weights enum member called `weights` ("DEFAULT", "IMAGENET1K_V1", ...)."""
+    weights_class = torchvision.models.get_model_weights(name)
+    try:
+        return weights_class[weights]
+    except KeyError:
+        names = ["DEFAULT"] + [member.name for member in weights_class]
+        raise ConfigurationError(
+            f"{name} has no weights called {weights!r}; choose one of {', '.join(names)}, or null."
+        )
+
+
+def load_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """
+    A state dict from a local checkpoint file, loaded with `weights_only=True` so that an
+    untrusted file cannot run code.
+    """
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"weights_path {path} is not a file.")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model"):
+        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(key), dict):
+            checkpoint = checkpoint[key]
+    return checkpoint

@@ -1,0 +1,2 @@
+from allencv.predictors.image_predictor import BadInputError, ImagePredictor
+from allencv.predictors.image_classifier import ImageClassifierPredictor

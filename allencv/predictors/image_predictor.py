@@ -1,0 +1,91 @@
+import base64
+import binascii
+import json
+from typing import List
+
+from allennlp.common.util import JsonDict, sanitize
+from allennlp.data import Instance
+from allennlp.predictors.predictor import Predictor
+
+from allencv.data.image_loading import ImageLoadError, ImageSource
+
+
+class BadInputError(ValueError):
+    """A prediction input that names no usable image."""
+
+
+class ImagePredictor(Predictor):
+    """
+    What AllenCV's predictors share. Each JSON input names one image, as `{"image_path": ...}` or
+    `{"image": <base64 of the encoded file>}`; in Python, `predict(image)` also takes a PIL image, a
+    numpy array or a tensor.
+
+    The JSON methods (`predict_json`, `predict_batch_json`, and so `allennlp predict`) never stop
+    on a bad input (a line that is not JSON, a missing key, bad base64, a missing or unreadable
+    image): its output is `{"error": "...", "input": ...}` naming the input, in the input's place,
+    and every other input is predicted as usual. `predict(image)` raises `ImageLoadError` instead.
+    """
+
+    def predict(self, image: ImageSource) -> JsonDict:
+        """Predicts on a path, encoded bytes, a PIL image, a numpy array or a tensor."""
+        return self.predict_instance(self._dataset_reader.text_to_instance(image))
+
+    def load_line(self, line: str) -> JsonDict:
+        try:
+            parsed = json.loads(line)
+        except json.JSONDecodeError as error:
+            return {"error": f"not a JSON line ({error})", "input": line.strip()[:200]}
+        if not isinstance(parsed, dict):
+            return {"error": "expected a JSON object", "input": line.strip()[:200]}
+        return parsed
+
+    def predict_json(self, inputs: JsonDict) -> JsonDict:
+        return self.predict_batch_json([inputs])[0]
+
+    def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
+        outputs: List[JsonDict] = []
+        instances: List[Instance] = []
+        positions: List[int] = []
+        for input_dict in inputs:
+            try:
+                instance = self._json_to_instance(input_dict)
+            except (BadInputError, ImageLoadError) as error:
+                outputs.append({"error": str(error), "input": _describe(input_dict)})
+                continue
+            positions.append(len(outputs))
+            outputs.append({})
+            instances.append(instance)
+        if instances:
+            for position, prediction in zip(positions, self.predict_batch_instance(instances)):
+                outputs[position] = prediction
+        return sanitize(outputs)
+
+    def _json_to_instance(self, json_dict: JsonDict) -> Instance:
+        if "error" in json_dict and "input" in json_dict:  # a line load_line could not parse
+            raise BadInputError(json_dict["error"])
+        if "image_path" in json_dict:
+            return self._dataset_reader.text_to_instance(str(json_dict["image_path"]))
+        if "image" in json_dict:
+            return self._dataset_reader.text_to_instance(decode_base64_image(json_dict["image"]))
+        raise BadInputError(
+            f"The input has neither 'image_path' nor 'image' (base64); its keys are {sorted(json_dict)}."
+        )
+
+
+def decode_base64_image(data: str) -> bytes:
+    if not isinstance(data, str):
+        raise BadInputError(f"'image' must be a base64 string, got {type(data).__name__}.")
+    if data.startswith("data:") and "," in data:  # a data URL, as browsers make them
+        data = data.split(",", 1)[1]
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise BadInputError(f"'image' is not valid base64 ({error}).")
+
+
+def _describe(input_dict: JsonDict) -> JsonDict:
+    """The input, with a long base64 image shortened, for an error record."""
+    return {
+        key: (value[:40] + "...") if key == "image" and isinstance(value, str) and len(value) > 40 else value
+        for key, value in input_dict.items()
+    }

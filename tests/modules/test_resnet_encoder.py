@@ -1,0 +1,56 @@
+import pytest
+import torch
+from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
+
+from allencv.modules.im2im_encoders import Im2ImEncoder, ResnetEncoder
+from allencv.modules.pretrained import PretrainedWeightsUnavailable
+from tests.conftest import write_cached_weights
+
+
+def test_from_params_with_the_seeds_keys(torch_home):
+    write_cached_weights(torch_home, "resnet18")
+    encoder = Im2ImEncoder.from_params(
+        Params({"type": "pretrained_resnet", "resnet_model": "resnet18", "requires_grad": True})
+    )
+    assert isinstance(encoder, ResnetEncoder)
+    assert encoder.get_output_channels() == 512
+    assert encoder(torch.rand(2, 3, 64, 64)).shape == (2, 512, 1, 1)
+
+
+def test_default_weights_come_from_torchvisions_cache(torch_home):
+    written = write_cached_weights(torch_home, "resnet18", seed=3)
+    encoder = ResnetEncoder("resnet18")
+    assert torch.equal(encoder.layers[0].weight, written["conv1.weight"])
+    assert torch.equal(encoder.layers[7][1].conv2.weight, written["layer4.1.conv2.weight"])
+
+
+def test_weights_by_torchvision_name_and_from_a_local_file(torch_home, tmp_path):
+    written = write_cached_weights(torch_home, "resnet18", seed=4)
+    assert torch.equal(ResnetEncoder("resnet18", weights="IMAGENET1K_V1").layers[0].weight, written["conv1.weight"])
+    torch.save({"state_dict": written}, tmp_path / "mine.pt")
+    encoder = ResnetEncoder("resnet18", weights_path=str(tmp_path / "mine.pt"))
+    assert torch.equal(encoder.layers[0].weight, written["conv1.weight"])
+
+
+def test_offline_without_cached_weights_says_where_to_put_them(torch_home):
+    with pytest.raises(PretrainedWeightsUnavailable) as info:
+        ResnetEncoder("resnet18")
+    assert str(torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth") in str(info.value)
+    assert "weights_path" in str(info.value)
+
+
+def test_bad_names_list_the_choices():
+    with pytest.raises(ConfigurationError, match="resnet152"):
+        ResnetEncoder("resnet99", weights=None)
+    with pytest.raises(ConfigurationError, match="IMAGENET1K_V1"):
+        ResnetEncoder("resnet18", weights="IMAGENET9K")
+
+
+def test_requires_grad_false_freezes_and_feature_map_option():
+    encoder = ResnetEncoder("resnet34", requires_grad=False, weights=None, pool=None)
+    assert not any(parameter.requires_grad for parameter in encoder.parameters())
+    assert encoder.get_output_stride() == 32
+    assert encoder.get_fixed_output_size() is None
+    assert encoder.get_output_size((100, 64)) == (4, 2)
+    assert encoder(torch.rand(1, 3, 100, 64)).shape == (1, 512, 4, 2)

@@ -1,0 +1,76 @@
+"""The user's path: `allennlp train`, then `evaluate`, then `predict`, as subprocesses."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO_ROOT
+
+ALLENNLP = [sys.executable, "-m", "allennlp"]
+
+
+def run(args, env=None, check=True):
+    result = subprocess.run(
+        ALLENNLP + args, cwd=REPO_ROOT, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"allennlp {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(colour_folders, tmp_path_factory):
+    """A model trained with the seed's four --include-package modules."""
+    serialization_dir = tmp_path_factory.mktemp("cli") / "model"
+    env = {"TRAIN_PATH": str(colour_folders / "train"), "VALIDATION_PATH": str(colour_folders / "valid")}
+    includes = ["allencv.data.dataset_readers", "allencv.modules.im2im_encoders",
+                "allencv.models.basic_classifier", "allencv.modules.im2vec_encoders"]
+    result = run(["train", str(FIXTURES / "colour_classifier.jsonnet"), "-s", str(serialization_dir)]
+                 + [arg for module in includes for arg in ("--include-package", module)], env=env)
+    return serialization_dir, result
+
+
+def test_train_skips_and_reports_the_corrupt_file(trained):
+    serialization_dir, result = trained
+    assert (serialization_dir / "model.tar.gz").exists()
+    log = result.stdout + result.stderr
+    assert "Skipped 1 file(s)" in log and "broken.jpg" in log
+    metrics = json.loads((serialization_dir / "metrics.json").read_text())
+    assert metrics["epoch"] == 1 and "validation_accuracy" in metrics
+
+
+def test_evaluate(trained, colour_folders, tmp_path):
+    serialization_dir, _ = trained
+    output = tmp_path / "metrics.json"
+    run(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
+         "--output-file", str(output), "--include-package", "allencv"])
+    metrics = json.loads(output.read_text())
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
+
+
+def test_predict_with_a_bad_line(trained, colour_folders, tmp_path):
+    serialization_dir, _ = trained
+    images = sorted((colour_folders / "valid" / "red").iterdir())[:2]
+    lines = [json.dumps({"image_path": str(path)}) for path in images] + [json.dumps({"image_path": "/no/such.png"})]
+    (tmp_path / "input.jsonl").write_text("\n".join(lines) + "\n")
+    run(["predict", str(serialization_dir / "model.tar.gz"), str(tmp_path / "input.jsonl"),
+         "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "2", "--silent",
+         "--include-package", "allencv"])
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(outputs) == 3
+    assert [output["image_path"] for output in outputs[:2]] == [str(path) for path in images]
+    assert all(output["label"] in {"blue", "red"} for output in outputs[:2])
+    assert "/no/such.png" in outputs[2]["error"]
+
+
+def test_the_seeds_valid_slip_fails_before_training(colour_folders, tmp_path):
+    env = {"TRAIN_PATH": str(colour_folders / "train"), "VALIDATION_PATH": str(colour_folders / "val")}
+    result = run(["train", str(FIXTURES / "colour_classifier.jsonnet"), "-s", str(tmp_path / "run"),
+                  "--include-package", "allencv"], env=env, check=False)
+    assert result.returncode != 0
+    assert f"{colour_folders / 'val'} does not exist. Did you mean {colour_folders / 'valid'}?" in result.stderr
+    assert not (tmp_path / "run" / "model.tar.gz").exists()
