@@ -1,0 +1,3 @@
+from allencv.training.checkpoint_loading import allow_numpy_scalars_in_checkpoints
+
+allow_numpy_scalars_in_checkpoints()
