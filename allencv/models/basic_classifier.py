@@ -4,7 +4,8 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TensorDict, Vocabulary
 from allennlp.models.model import Model
-from allennlp.nn import InitializerApplicator
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
 from allennlp.training.metrics import CategoricalAccuracy
 
 from allencv.models.vision_model import VisionModel
@@ -35,6 +36,8 @@ class BasicImageClassifier(VisionModel):
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
         Initialises the parameters (only where its regexes match).
+    regularizer : `RegularizerApplicator`, optional
+        Adds a penalty on the parameters to the loss (see `Model`).
     """
 
     default_predictor = "image_classifier"
@@ -48,9 +51,13 @@ class BasicImageClassifier(VisionModel):
         num_labels: Optional[int] = None,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
-        **kwargs,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        # Model's arguments are spelled out (not **kwargs) so that a misspelt config key fails with
+        # allennlp's "Extra parameters passed to BasicImageClassifier" naming it.
+        super().__init__(vocab, regularizer, serialization_dir, ddp_accelerator)
         self._im2im_encoder = im2im_encoder
         self._im2vec_encoder = im2vec_encoder
         if im2im_encoder is not None:
