@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from allennlp.commands import main
+from allennlp.common.checks import ConfigurationError
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, colour_image
 
 CONFIG = FIXTURES / "colour_classifier.jsonnet"
 
@@ -66,3 +67,22 @@ def test_missing_empty_and_wrong_data_paths(colour_folders, tmp_path, monkeypatc
 
     monkeypatch.setenv("VALIDATION_PATH", str(colour_folders / "valid" / "red" / "1.png"))
     assert "is a file, not a folder" in train(tmp_path, monkeypatch)
+
+
+def test_a_validation_class_training_never_saw(tmp_path, monkeypatch):
+    train_colours = {"red": (220, 40, 30), "blue": (30, 60, 220)}
+    for split, colours, count in (("train", train_colours, {"red": 5, "blue": 3}),
+                                  ("valid", {**train_colours, "green": (30, 200, 30)}, {"red": 1, "blue": 1, "green": 1})):
+        for label, colour in colours.items():
+            (tmp_path / split / label).mkdir(parents=True)
+            for n in range(count[label]):
+                colour_image(colour, size=16, seed=n).save(tmp_path / split / label / f"{n}.png")
+    monkeypatch.setenv("TRAIN_PATH", str(tmp_path / "train"))
+    monkeypatch.setenv("VALIDATION_PATH", str(tmp_path / "valid"))
+    run = tmp_path / "run"
+    monkeypatch.setattr(sys, "argv", ["allennlp", "train", str(CONFIG), "-s", str(run), "--include-package", "allencv"])
+    with pytest.raises(ConfigurationError) as info:
+        main(prog="allennlp")
+    assert f"{tmp_path / 'valid' / 'green' / '0.png'} has label 'green', which the training data does not have" in str(info.value)
+    # The label vocabulary is sorted by name (red, the more frequent, would otherwise come first).
+    assert (run / "vocabulary" / "labels.txt").read_text().split() == ["blue", "red"]

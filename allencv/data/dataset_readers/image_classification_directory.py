@@ -4,12 +4,13 @@ from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional
 
 from allennlp.common.checks import ConfigurationError
-from allennlp.data.fields import Field, LabelField, MetadataField
+from allennlp.data.fields import Field, MetadataField
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.fields import TrainingLabelField
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
 from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
 from allencv.data.transforms import ImageTransform
@@ -22,7 +23,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
     """
     Reads a folder laid out as `<file_path>/<label>/<image>` (torchvision's `ImageFolder`
     layout, and the seed tutorial's `PetImages/train/Cat/1.jpg`). Each image becomes an
-    `Instance` with an `ImageField` named `image`, a `LabelField` named `label` and a
+    `Instance` with an `ImageField` named `image`, a `TrainingLabelField` named `label` and a
     `MetadataField` named `metadata` holding `{"image_path": ...}`.
 
     Labels are the sub-folder names, visited in sorted order, and files are read in sorted order
@@ -32,6 +33,12 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
     jpeg, png, bmp, gif, webp, tif, tiff); every other file, hidden files and folders included, is
     skipped and counted, as is every file that fails to decode (see `ImageDatasetReader`). A label
     folder without one readable image gets a warning (and no label, as no instance carries it).
+
+    Class order: allennlp's default vocabulary orders labels by frequency. For a stable order,
+    sorted by name as in torchvision's `ImageFolder`, and to keep classes seen only in validation
+    out of the model, configure `"vocabulary": {"type": "sorted_labels"}` and
+    `"datasets_for_vocab_creation": ["train"]` (as the configs in `training_config/` do): a
+    validation image whose class the training data lacks then fails with an error naming it.
 
     Registered as a `DatasetReader` with name "image_classification_directory".
 
@@ -113,7 +120,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
             "metadata": MetadataField({"image_path": image_path}),
         }
         if label is not None:
-            fields["label"] = LabelField(label, label_namespace=self.label_namespace)
+            fields["label"] = TrainingLabelField(label, self.label_namespace, source=image_path)
         return Instance(fields)
 
 

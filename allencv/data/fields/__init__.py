@@ -1,1 +1,2 @@
 from allencv.data.fields.image_field import ImageField
+from allencv.data.fields.training_label_field import TrainingLabelField
