@@ -83,6 +83,7 @@ def decode_base64_image(data: str) -> bytes:
         raise BadInputError(f"'image' must be a base64 string, got {type(data).__name__}.")
     if data.startswith("data:") and "," in data:  # a data URL, as browsers make them
         data = data.split(",", 1)[1]
+    data = "".join(data.split())  # line breaks, as the `base64` command writes them
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as error:

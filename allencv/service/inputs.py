@@ -36,8 +36,8 @@ class Upload:
     data: bytes
 
 
-#: One input of a request: a JSON object, or an uploaded file.
-RawInput = Union[Upload, Any]
+#: One input of a request: an uploaded file, or a JSON object checked by `check_json_input`.
+RawInput = Union[Upload, Dict[str, str]]
 
 
 @dataclass
@@ -80,13 +80,30 @@ def _json_inputs(body: bytes, many: bool) -> List[Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(400, f"The body is not valid JSON ({error}).")
     if not many:
+        check_json_input(parsed, "The body")
         return [parsed]
     if not isinstance(parsed, dict) or not isinstance(parsed.get("instances"), list):
         raise InputError(422, 'A JSON batch must be an object {"instances": [...]} holding one input per image.')
     unknown = sorted(set(parsed) - {"instances"})
     if unknown:
         raise InputError(422, f"Unknown key(s) {unknown} in the batch; it takes only 'instances'.")
+    for index, item in enumerate(parsed["instances"]):
+        check_json_input(item, f"instances[{index}]")
     return parsed["instances"]
+
+
+def check_json_input(raw: Any, where: str) -> None:
+    """Raises a 422 naming `where` unless `raw` is an object with one string, `image` or `image_path`."""
+    if not isinstance(raw, dict):
+        raise InputError(422, f"{where} must be a JSON object with 'image' or 'image_path', not {type(raw).__name__}.")
+    unknown = sorted(set(raw) - set(INPUT_KEYS))
+    if unknown:
+        raise InputError(422, f"{where} has unknown key(s) {unknown}; give 'image' (base64) or 'image_path'.")
+    if len(raw) != 1:
+        raise InputError(422, f"{where} needs exactly one of 'image' (the image file as base64) and 'image_path'.")
+    key, value = next(iter(raw.items()))
+    if not isinstance(value, str):
+        raise InputError(422, f"{where}: {key!r} must be a string, not {type(value).__name__}.")
 
 
 async def _multipart_inputs(request: Request, many: bool, max_items: int) -> List[Upload]:
@@ -106,18 +123,9 @@ async def _multipart_inputs(request: Request, many: bool, max_items: int) -> Lis
 
 
 def decode_input(raw: RawInput, settings: ServiceSettings) -> DecodedImage:
-    """Decodes one input, raising `InputError` if it is not a usable image."""
+    """Decodes one upload or checked JSON input, raising `InputError` if it is no usable image."""
     if isinstance(raw, Upload):
         return DecodedImage(_load(raw.data, raw.filename, settings))
-    if not isinstance(raw, dict):
-        raise InputError(422, f"An input must be a JSON object with 'image' or 'image_path', not {type(raw).__name__}.")
-    unknown = sorted(set(raw) - set(INPUT_KEYS))
-    if unknown:
-        raise InputError(422, f"Unknown key(s) {unknown}; an input has 'image' (base64) or 'image_path'.")
-    if len(raw) != 1:
-        raise InputError(
-            422, "An input needs exactly one of 'image' (the image file as base64) and 'image_path'."
-        )
     if "image" in raw:
         try:
             data = decode_base64_image(raw["image"])
@@ -128,15 +136,13 @@ def decode_input(raw: RawInput, settings: ServiceSettings) -> DecodedImage:
     return DecodedImage(_load(path, str(raw["image_path"]), settings), image_path=raw["image_path"])
 
 
-def resolve_image_path(value: Any, image_dir: Optional[Path]) -> Path:
+def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
     """The file an `image_path` names, which must lie inside `image_dir`."""
     if image_dir is None:
         raise InputError(
             403, "This server reads no files of its own: send the image itself, or start the server "
             "with --image-dir FOLDER to allow 'image_path' inside FOLDER."
         )
-    if not isinstance(value, str) or not value:
-        raise InputError(422, "'image_path' must be a non-empty string.")
     root = Path(image_dir).resolve()
     try:
         path = (root / value).resolve()
@@ -161,12 +167,4 @@ def describe(raw: RawInput) -> JsonDict:
     """A short description of an input, for the error record of a batch."""
     if isinstance(raw, Upload):
         return {"filename": raw.filename}
-    if not isinstance(raw, dict):
-        return {"type": type(raw).__name__}
-    described: Dict[str, Any] = {}
-    for key, value in list(raw.items())[:5]:
-        if isinstance(value, str):
-            described[key] = value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
-        else:
-            described[key] = type(value).__name__
-    return described
+    return {key: value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)" for key, value in raw.items()}

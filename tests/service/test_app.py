@@ -52,7 +52,8 @@ def test_predict_by_upload_and_by_base64_gives_the_predictors_json(client, train
     by_upload = client.post("/predict", files={"image": ("red.png", red_png, "image/png")})
     by_base64 = client.post("/predict", json={"image": b64(red_png)})
     by_data_url = client.post("/predict", json={"image": "data:image/png;base64," + b64(red_png)})
-    for response in (by_upload, by_base64, by_data_url):
+    line_wrapped = client.post("/predict", json={"image": base64.encodebytes(red_png).decode()})
+    for response in (by_upload, by_base64, by_data_url, line_wrapped):
         assert response.status_code == 200, response.text
         assert response.json()["label"] == "red" == expected["label"]
         assert response.json()["label_probs"] == pytest.approx(expected["label_probs"], abs=1e-5)
@@ -82,10 +83,11 @@ def truncated(png: bytes) -> bytes:
         ({"files": {"image": ("notes.txt", b"hello", "text/plain")}}, 400, "notes.txt: not an image"),
         ({"files": {"image": ("half.png", "TRUNCATED", "image/png")}}, 400, "half.png: "),
         ({"json": {"image": "not base64!"}}, 400, "'image' is not valid base64"),
-        ({"json": {"image": 12}}, 400, "'image' must be a base64 string"),
-        ({"json": {}}, 422, "exactly one of 'image'"),
-        ({"json": {"imag": "AAAA"}}, 422, "Unknown key(s) ['imag']"),
-        ({"json": ["AAAA"]}, 422, "must be a JSON object"),
+        ({"json": {"image": 12}}, 422, "The body: 'image' must be a string, not int"),
+        ({"json": {}}, 422, "The body needs exactly one of 'image'"),
+        ({"json": {"image": "AAAA", "image_path": "a.png"}}, 422, "The body needs exactly one of 'image'"),
+        ({"json": {"imag": "AAAA"}}, 422, "The body has unknown key(s) ['imag']"),
+        ({"json": ["AAAA"]}, 422, "The body must be a JSON object"),
         ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
         ({"files": {"picture": ("red.png", b"x")}}, 422, "no 'image' field"),
         ({"data": {"image": "text"}, "files": {"other": ("a", b"x")}}, 422, "must be a file"),
@@ -108,6 +110,8 @@ def test_bad_inputs_get_a_4xx_with_a_json_message(client, red_png, kwargs, statu
         ({"instances": [{"image": "AAAA"}] * 33}, "at most 32 per request"),
         ({"images": []}, '{"instances": [...]}'),
         ({"instances": [], "extra": 1}, "Unknown key(s) ['extra']"),
+        ({"instances": [{"image": "AAAA"}, [None]]}, "instances[1] must be a JSON object"),
+        ({"instances": [{"image": None}]}, "instances[0]: 'image' must be a string, not NoneType"),
     ],
 )
 def test_bad_batches_get_a_422(client, body, message):
