@@ -21,7 +21,7 @@ def api_schema(trained_predictor):
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_the_api_never_fails_on_generated_input(case):
     # A schema-valid body is not always an image (random base64 is not a PNG), so a 4xx for one is
     # right: only `positive_data_acceptance` is left out.
