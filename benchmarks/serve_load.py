@@ -10,6 +10,7 @@ With no --archive it archives a randomly initialised resnet18 classifier at --im
 (no download, no training: the load, not the accuracy, is measured). Prints requests/s and
 p50/p95 latency of both, medians over --runs runs, and their ratio.
 """
+
 import argparse
 import io
 import json
@@ -42,13 +43,25 @@ def build_archive(folder: Path, image_size: int) -> Path:
     config = {
         "dataset_reader": {
             "type": "image_classification_directory",
-            "transforms": [{"type": "resize", "size": [image_size, image_size]}, {"type": "normalize"}],
+            "transforms": [
+                {"type": "resize", "size": [image_size, image_size]},
+                {"type": "normalize"},
+            ],
         },
         "train_data_path": "unused",
         "model": {
             "type": "basic_image_classifier",
-            "im2im_encoder": {"type": "pretrained_resnet", "resnet_model": "resnet18", "weights": None},
-            "im2vec_encoder": {"type": "flatten", "input_channels": 512, "input_height": 1, "input_width": 1},
+            "im2im_encoder": {
+                "type": "pretrained_resnet",
+                "resnet_model": "resnet18",
+                "weights": None,
+            },
+            "im2vec_encoder": {
+                "type": "flatten",
+                "input_channels": 512,
+                "input_height": 1,
+                "input_width": 1,
+            },
         },
         "trainer": {"num_epochs": 1},
     }
@@ -81,15 +94,22 @@ def free_port() -> int:
 
 
 def start_server(archive: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "allencv.service", str(archive), "--port", str(port)],
-        env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"The server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise SystemExit(
+                f"The server exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                 return process
@@ -118,7 +138,9 @@ class Tally:
         }
 
 
-def timed_phase(workers: int, seconds: float, max_requests: int, call: Callable[[int], str]) -> Tally:
+def timed_phase(
+    workers: int, seconds: float, max_requests: int, call: Callable[[int], str]
+) -> Tally:
     """Runs `call(n)` (which returns "" or what went wrong) from `workers` threads until the time or count is up."""
     tally = Tally()
     counter = iter(range(max_requests))
@@ -150,11 +172,19 @@ def timed_phase(workers: int, seconds: float, max_requests: int, call: Callable[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--archive", type=Path, help="a model.tar.gz of a classifier (default: a fresh resnet18 one)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--archive",
+        type=Path,
+        help="a model.tar.gz of a classifier (default: a fresh resnet18 one)",
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0, help="the length of each timed phase")
-    parser.add_argument("--max-requests", type=int, default=5000, help="the most requests of each timed phase")
+    parser.add_argument(
+        "--max-requests", type=int, default=5000, help="the most requests of each timed phase"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--image-size", type=int, default=64)
     args = parser.parse_args()
@@ -178,11 +208,15 @@ def main() -> None:
             if not hasattr(local, "client"):
                 local.client = httpx.Client(timeout=60)
             index = n % len(images)
-            response = local.client.post(url, files={"image": (f"{index}.png", images[index], "image/png")})
+            response = local.client.post(
+                url, files={"image": (f"{index}.png", images[index], "image/png")}
+            )
             if response.status_code != 200:
                 return f"HTTP {response.status_code}: {response.text[:200]}"
             got, want = response.json(), expected[index]
-            if got["label"] != want["label"] or not numpy.allclose(got["probs"], want["probs"], atol=1e-4):
+            if got["label"] != want["label"] or not numpy.allclose(
+                got["probs"], want["probs"], atol=1e-4
+            ):
                 return f"image {index}: got {got['label']} {got['probs']}, expected {want['label']} {want['probs']}"
             return ""
 
@@ -196,7 +230,10 @@ def main() -> None:
                 results["direct"].append(direct_tally.summary())
                 results["http"].append(http_tally.summary())
                 failures += http_tally.failures
-                print(f"run {run + 1}: direct {results['direct'][-1]}, http {results['http'][-1]}", flush=True)
+                print(
+                    f"run {run + 1}: direct {results['direct'][-1]}, http {results['http'][-1]}",
+                    flush=True,
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -204,13 +241,22 @@ def main() -> None:
     def median(kind: str, key: str) -> float:
         return statistics.median(result[key] for result in results[kind])
 
-    print(f"\nresnet18-classifier at {args.image_size}px, {args.clients} clients, {args.seconds:g} s phases, "
-          f"medians over {args.runs} runs, {sum(r['requests'] for r in results['http'])} HTTP requests, "
-          f"{len(failures)} failed or wrong")
+    print(
+        f"\nresnet18-classifier at {args.image_size}px, {args.clients} clients, {args.seconds:g} s phases, "
+        f"medians over {args.runs} runs, {sum(r['requests'] for r in results['http'])} HTTP requests, "
+        f"{len(failures)} failed or wrong"
+    )
     print(f"{'':28}{'requests/s':>12}{'p50 ms':>10}{'p95 ms':>10}")
-    for kind, name in (("direct", "predictor.predict, 1 process"), ("http", f"HTTP, {args.clients} clients")):
-        print(f"{name:28}{median(kind, 'requests_per_s'):>12.1f}{median(kind, 'p50_ms'):>10.1f}{median(kind, 'p95_ms'):>10.1f}")
-    print(f"throughput ratio HTTP / direct: {median('http', 'requests_per_s') / median('direct', 'requests_per_s'):.2f}")
+    for kind, name in (
+        ("direct", "predictor.predict, 1 process"),
+        ("http", f"HTTP, {args.clients} clients"),
+    ):
+        print(
+            f"{name:28}{median(kind, 'requests_per_s'):>12.1f}{median(kind, 'p50_ms'):>10.1f}{median(kind, 'p95_ms'):>10.1f}"
+        )
+    print(
+        f"throughput ratio HTTP / direct: {median('http', 'requests_per_s') / median('direct', 'requests_per_s'):.2f}"
+    )
     if failures:
         print("failures:", *failures[:5], sep="\n  ")
         sys.exit(1)

@@ -2,6 +2,7 @@
 The `serve` command: `allennlp serve model.tar.gz` (with `allencv` in `.allennlp_plugins`) or
 `python -m allencv.service model.tar.gz`.
 """
+
 import argparse
 import logging
 from pathlib import Path
@@ -10,7 +11,11 @@ from typing import List, Optional
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
-from allencv.service.settings import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_MAX_UPLOAD_BYTES
+from allencv.service.settings import (
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_IMAGE_PIXELS,
+    DEFAULT_MAX_UPLOAD_BYTES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +28,9 @@ class Serve(Subcommand):
     """`allennlp serve ARCHIVE`: see `add_arguments`. Registered as a `Subcommand` with name "serve"."""
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        subparser = parser.add_parser(self.name, description=DESCRIPTION, help="Serve a trained archive over HTTP.")
+        subparser = parser.add_parser(
+            self.name, description=DESCRIPTION, help="Serve a trained archive over HTTP."
+        )
         add_arguments(subparser)
         subparser.set_defaults(func=serve_from_args)
         return subparser
@@ -31,25 +38,42 @@ class Serve(Subcommand):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("archive_file", help="the model.tar.gz that `allennlp train` wrote")
-    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
-    parser.add_argument("--predictor", help="a registered predictor name; defaults to the model's own")
-    parser.add_argument("--cuda-device", type=int, default=-1, help="the GPU to run on; -1 (default) for the CPU")
-    parser.add_argument("-o", "--overrides", default="", help="a JSON(net) string overriding the archive's config")
     parser.add_argument(
-        "--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_BYTES / 2**20,
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="the port to listen on (default 8000)"
+    )
+    parser.add_argument(
+        "--predictor", help="a registered predictor name; defaults to the model's own"
+    )
+    parser.add_argument(
+        "--cuda-device", type=int, default=-1, help="the GPU to run on; -1 (default) for the CPU"
+    )
+    parser.add_argument(
+        "-o", "--overrides", default="", help="a JSON(net) string overriding the archive's config"
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=DEFAULT_MAX_UPLOAD_BYTES / 2**20,
         help="the largest request body accepted, in MiB (default %(default)s)",
     )
     parser.add_argument(
-        "--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS,
+        "--max-image-pixels",
+        type=int,
+        default=DEFAULT_MAX_IMAGE_PIXELS,
         help="images with more pixels are refused before decoding (default %(default)s)",
     )
     parser.add_argument(
-        "--max-batch-size", type=int, default=DEFAULT_MAX_BATCH_SIZE,
+        "--max-batch-size",
+        type=int,
+        default=DEFAULT_MAX_BATCH_SIZE,
         help="the most images per forward pass and per /predict_batch request (default %(default)s)",
     )
     parser.add_argument(
-        "--image-dir", type=Path,
+        "--image-dir",
+        type=Path,
         help="let JSON inputs name files inside this folder with `image_path` (off by default)",
     )
 

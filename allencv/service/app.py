@@ -2,6 +2,7 @@
 The HTTP API and web page of a served model. `create_app(predictor)` returns a FastAPI app; the
 `serve` command (`allencv/commands/serve.py`) loads an archive and runs it with uvicorn.
 """
+
 import asyncio
 import logging
 from contextlib import asynccontextmanager
@@ -75,17 +76,25 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
 
     @app.exception_handler(HTTPException)
     async def report_http_error(request: Request, error: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+        return JSONResponse(
+            {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
+        )
 
     @app.exception_handler(Exception)
     async def report_unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"error": f"Internal error: {type(error).__name__}: {error}"}, status_code=500)
+        return JSONResponse(
+            {"error": f"Internal error: {type(error).__name__}: {error}"}, status_code=500
+        )
 
     async def predict_images(images: List[DecodedImage]) -> List[JsonDict]:
         try:
-            predictions = await asyncio.wrap_future(batcher.submit([decoded.image for decoded in images]))
+            predictions = await asyncio.wrap_future(
+                batcher.submit([decoded.image for decoded in images])
+            )
         except Exception as error:
-            raise ModelError(f"The model failed on this input: {type(error).__name__}: {error}") from error
+            raise ModelError(
+                f"The model failed on this input: {type(error).__name__}: {error}"
+            ) from error
         for decoded, prediction in zip(images, predictions):
             if decoded.image_path is not None:
                 prediction["image_path"] = decoded.image_path

@@ -65,7 +65,9 @@ class PredictionBatcher:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="allencv-predictor", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, name="allencv-predictor", daemon=True
+                )
                 self._thread.start()
 
     def _work(self) -> None:

@@ -2,6 +2,7 @@
 Turning a request into decoded images. Anything wrong with an input raises `InputError`, whose
 status code and message the API returns as `{"error": message}`.
 """
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,8 @@ async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawI
         raise InputError(422, "The batch is empty; send at least one image.")
     if len(inputs) > max_items:
         raise InputError(
-            422, f"The batch has {len(inputs)} images; this server takes at most {max_items} per request."
+            422,
+            f"The batch has {len(inputs)} images; this server takes at most {max_items} per request.",
         )
     return inputs
 
@@ -77,13 +79,15 @@ async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawI
 def _json_inputs(body: bytes, many: bool) -> List[Any]:
     try:
         parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(400, f"The body is not valid JSON ({error}).")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise InputError(400, f"The body is not valid JSON ({type(error).__name__}: {error}).")
     if not many:
         check_json_input(parsed, "The body")
         return [parsed]
     if not isinstance(parsed, dict) or not isinstance(parsed.get("instances"), list):
-        raise InputError(422, 'A JSON batch must be an object {"instances": [...]} holding one input per image.')
+        raise InputError(
+            422, 'A JSON batch must be an object {"instances": [...]} holding one input per image.'
+        )
     unknown = sorted(set(parsed) - {"instances"})
     if unknown:
         raise InputError(422, f"Unknown key(s) {unknown} in the batch; it takes only 'instances'.")
@@ -95,12 +99,20 @@ def _json_inputs(body: bytes, many: bool) -> List[Any]:
 def check_json_input(raw: Any, where: str) -> None:
     """Raises a 422 naming `where` unless `raw` is an object with one string, `image` or `image_path`."""
     if not isinstance(raw, dict):
-        raise InputError(422, f"{where} must be a JSON object with 'image' or 'image_path', not {type(raw).__name__}.")
+        raise InputError(
+            422,
+            f"{where} must be a JSON object with 'image' or 'image_path', not {type(raw).__name__}.",
+        )
     unknown = sorted(set(raw) - set(INPUT_KEYS))
     if unknown:
-        raise InputError(422, f"{where} has unknown key(s) {unknown}; give 'image' (base64) or 'image_path'.")
+        raise InputError(
+            422, f"{where} has unknown key(s) {unknown}; give 'image' (base64) or 'image_path'."
+        )
     if len(raw) != 1:
-        raise InputError(422, f"{where} needs exactly one of 'image' (the image file as base64) and 'image_path'.")
+        raise InputError(
+            422,
+            f"{where} needs exactly one of 'image' (the image file as base64) and 'image_path'.",
+        )
     key, value = next(iter(raw.items()))
     if not isinstance(value, str):
         raise InputError(422, f"{where}: {key!r} must be a string, not {type(value).__name__}.")
@@ -140,8 +152,9 @@ def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
     """The file an `image_path` names, which must lie inside `image_dir`."""
     if image_dir is None:
         raise InputError(
-            403, "This server reads no files of its own: send the image itself, or start the server "
-            "with --image-dir FOLDER to allow 'image_path' inside FOLDER."
+            403,
+            "This server reads no files of its own: send the image itself, or start the server "
+            "with --image-dir FOLDER to allow 'image_path' inside FOLDER.",
         )
     root = Path(image_dir).resolve()
     try:
@@ -149,7 +162,9 @@ def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
     except (OSError, ValueError) as error:
         raise InputError(400, f"'image_path' is not a usable path ({error}).")
     if not path.is_relative_to(root):
-        raise InputError(403, f"{value} is outside the served image folder; give a path inside {image_dir}.")
+        raise InputError(
+            403, f"{value} is outside the served image folder; give a path inside {image_dir}."
+        )
     return path
 
 
@@ -167,4 +182,7 @@ def describe(raw: RawInput) -> JsonDict:
     """A short description of an input, for the error record of a batch."""
     if isinstance(raw, Upload):
         return {"filename": raw.filename}
-    return {key: value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)" for key, value in raw.items()}
+    return {
+        key: value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
+        for key, value in raw.items()
+    }

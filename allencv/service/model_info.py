@@ -1,4 +1,5 @@
 """What `GET /info` says about a served model: its type, labels and input size."""
+
 from typing import List, Optional, Type
 
 import torch
@@ -54,7 +55,9 @@ def input_size(reader) -> Optional[List[int]]:
     if pipeline is None:
         return None
     sizes = {
-        tuple(pipeline(tv_tensors.Image(torch.zeros(3, height, width, dtype=torch.uint8))).shape[-2:])
+        tuple(
+            pipeline(tv_tensors.Image(torch.zeros(3, height, width, dtype=torch.uint8))).shape[-2:]
+        )
         for height, width in ((240, 320), (320, 240))
     }
     return list(sizes.pop()) if len(sizes) == 1 else None

@@ -13,7 +13,10 @@ JSON_INPUT = {
     "type": "object",
     "description": "Exactly one of `image` and `image_path`.",
     "properties": {
-        "image": {"type": "string", "description": "The image file, base64-encoded (a data URL is fine)."},
+        "image": {
+            "type": "string",
+            "description": "The image file, base64-encoded (a data URL is fine).",
+        },
         "image_path": {
             "type": "string",
             "description": "A file inside the server's --image-dir (refused with 403 without one).",
@@ -22,7 +25,10 @@ JSON_INPUT = {
     "additionalProperties": False,
 }
 
-PREDICTION = {"type": "object", "description": "The predictor's JSON, e.g. `label` and `label_probs`."}
+PREDICTION = {
+    "type": "object",
+    "description": "The predictor's JSON, e.g. `label` and `label_probs`.",
+}
 ERROR_RECORD = {
     "type": "object",
     "properties": {"error": {"type": "string"}, "input": {"type": "object"}},
@@ -39,7 +45,11 @@ def _body(json_schema: dict, file_field: str, many: bool) -> dict:
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {file_field: {"type": "array", "items": file_schema} if many else file_schema},
+                        "properties": {
+                            file_field: (
+                                {"type": "array", "items": file_schema} if many else file_schema
+                            )
+                        },
                         "required": [file_field],
                     }
                 },
@@ -59,7 +69,10 @@ def _errors(*codes: int) -> dict:
         422: "A missing, unknown or mistyped field, or too many images.",
         500: "The model failed on the input; the server keeps running.",
     }
-    return {code: {"description": reasons[code], "content": {"application/json": {"schema": ERROR}}} for code in codes}
+    return {
+        code: {"description": reasons[code], "content": {"application/json": {"schema": ERROR}}}
+        for code in codes
+    }
 
 
 PREDICT_BODY = _body(JSON_INPUT, "image", many=False)
@@ -75,14 +88,19 @@ BATCH_BODY = _body(
 )
 
 PREDICT_RESPONSES = {
-    200: {"description": "The prediction.", "content": {"application/json": {"schema": PREDICTION}}},
+    200: {
+        "description": "The prediction.",
+        "content": {"application/json": {"schema": PREDICTION}},
+    },
     **_errors(400, 403, 404, 413, 415, 422, 500),
 }
 BATCH_RESPONSES = {
     200: {
         "description": "One prediction, or one error record, per image, in order.",
         "content": {
-            "application/json": {"schema": {"type": "array", "items": {"anyOf": [PREDICTION, ERROR_RECORD]}}}
+            "application/json": {
+                "schema": {"type": "array", "items": {"anyOf": [PREDICTION, ERROR_RECORD]}}
+            }
         },
     },
     **_errors(400, 413, 415, 422, 500),
@@ -98,7 +116,12 @@ INFO_RESPONSES = {
                         "model_type": {"type": "string"},
                         "predictor": {"type": "string"},
                         "labels": {"type": "array", "items": {"type": "string"}},
-                        "input_size": {"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}]},
+                        "input_size": {
+                            "anyOf": [
+                                {"type": "array", "items": {"type": "integer"}},
+                                {"type": "null"},
+                            ]
+                        },
                     },
                     "required": ["model_type", "predictor", "labels", "input_size"],
                 }

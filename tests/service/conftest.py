@@ -2,6 +2,7 @@
 Fixtures for the serving tests: a tiny classifier trained in-process on 8-pixel colour images and
 archived as `allennlp train` archives it, and the images the tests send.
 """
+
 import io
 import os
 import socket
@@ -24,12 +25,23 @@ STARTUP_SECONDS = 180
 
 
 def tiny_classifier_config(data: Path) -> dict:
-    reader = {"type": "image_classification_directory", "transforms": [{"type": "resize", "size": [8, 8]}, {"type": "normalize"}]}
+    reader = {
+        "type": "image_classification_directory",
+        "transforms": [{"type": "resize", "size": [8, 8]}, {"type": "normalize"}],
+    }
     return {
         "dataset_reader": reader,
         "train_data_path": str(data / "train"),
         "validation_data_path": str(data / "valid"),
-        "model": {"type": "basic_image_classifier", "im2vec_encoder": {"type": "flatten", "input_channels": 3, "input_height": 8, "input_width": 8}},
+        "model": {
+            "type": "basic_image_classifier",
+            "im2vec_encoder": {
+                "type": "flatten",
+                "input_channels": 3,
+                "input_height": 8,
+                "input_width": 8,
+            },
+        },
         "data_loader": {"batch_size": 4, "shuffle": True},
         "trainer": {"optimizer": {"type": "adam", "lr": 0.01}, "num_epochs": 4, "cuda_device": -1},
     }
@@ -82,25 +94,35 @@ def served(tiny_archive, tmp_path_factory):
     (folder / ".allennlp_plugins").write_text("allencv\n")
     port = free_port()
     log_path = folder / "serve.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "allennlp", "serve", str(tiny_archive), "--port", str(port)],
-            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"allennlp serve exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+                raise AssertionError(
+                    f"allennlp serve exited with {process.returncode}:\n{log_path.read_text()[-4000:]}"
+                )
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"allennlp serve did not start in {STARTUP_SECONDS} s:\n{log_path.read_text()[-4000:]}")
+                raise AssertionError(
+                    f"allennlp serve did not start in {STARTUP_SECONDS} s:\n{log_path.read_text()[-4000:]}"
+                )
             time.sleep(0.25)
         yield url, log_path
     finally:

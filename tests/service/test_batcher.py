@@ -31,7 +31,9 @@ def test_requests_waiting_while_the_model_is_busy_share_batches_of_at_most_max_b
     batcher = PredictionBatcher(predictor, max_batch_size=4)
     first = batcher.submit([image(0)])
     assert predictor.busy.wait(timeout=10)
-    waiting = [batcher.submit([image(n), image(n + 100)]) for n in range(1, 5)]  # queued behind `first`
+    waiting = [
+        batcher.submit([image(n), image(n + 100)]) for n in range(1, 5)
+    ]  # queued behind `first`
     predictor.gate.set()
     assert first.result(timeout=10) == [{"value": 0}]
     for n, future in enumerate(waiting, start=1):

@@ -4,6 +4,7 @@ the server's message, and an image shows its label and bars (set ALLENCV_SCREENS
 keep the screenshot; docs/serve_screenshot.png was made so). Against a stand-in for the detection
 and segmentation predictors: their boxes and masks are drawn over the image.
 """
+
 import base64
 import io
 import os
@@ -38,9 +39,17 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1100,640"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1100,640",
+    ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER)
+    )
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
@@ -54,7 +63,11 @@ def test_the_page_shows_an_uploaded_images_label(served, browser, tmp_path):
     url, _ = served
     wait = WebDriverWait(browser, 60)
     browser.get(url + "/")
-    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "model-info"), "basic_image_classifier"))
+    wait.until(
+        expected_conditions.text_to_be_present_in_element(
+            (By.ID, "model-info"), "basic_image_classifier"
+        )
+    )
     assert "2 labels" in browser.find_element(By.ID, "model-info").text
 
     (tmp_path / "notes.txt").write_text("not an image")
@@ -94,7 +107,12 @@ class BoxesAndMasksStandIn(ImagePredictor):
             mask[20:60, 30:90] = 1
             rle = pycocotools.mask.encode(numpy.asfortranarray(mask))
             rle = {"size": rle["size"], "counts": rle["counts"].decode()}
-            return {"boxes": [[30, 20, 90, 60]], "labels": ["thing"], "scores": [0.9], "masks": [rle]}
+            return {
+                "boxes": [[30, 20, 90, 60]],
+                "labels": ["thing"],
+                "scores": [0.9],
+                "masks": [rle],
+            }
         classes = numpy.zeros((height, width), dtype=numpy.uint8)
         classes[:, width // 2 :] = 2
         buffer = io.BytesIO()
@@ -106,7 +124,9 @@ class BoxesAndMasksStandIn(ImagePredictor):
 def stand_in_url(trained_predictor):
     predictor = BoxesAndMasksStandIn(trained_predictor._model, trained_predictor._dataset_reader)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(predictor), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(predictor), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started and thread.is_alive():
@@ -119,7 +139,8 @@ def stand_in_url(trained_predictor):
 def overlay_pixel(browser, x: int, y: int):
     return browser.execute_script(
         "return Array.from(document.getElementById('overlay').getContext('2d').getImageData(arguments[0], arguments[1], 1, 1).data)",
-        x, y,
+        x,
+        y,
     )
 
 
@@ -149,5 +170,7 @@ def test_the_page_draws_boxes_and_masks(stand_in_url, browser, tmp_path):
     browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "segment.png"))
     wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "status"), "segment.png"))
     wait.until(lambda driver: overlay_pixel(driver, 75, 25)[3] > 0)
-    assert same_colour(overlay_pixel(browser, 75, 25), [60, 180, 75])  # class 2: the palette's second colour
+    assert same_colour(
+        overlay_pixel(browser, 75, 25), [60, 180, 75]
+    )  # class 2: the palette's second colour
     assert overlay_pixel(browser, 25, 25)[3] == 0  # class 0, the background

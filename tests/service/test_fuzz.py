@@ -3,6 +3,7 @@ Schemathesis fuzzes the API from its own OpenAPI schema, valid and malformed req
 request may get a 500, and every response must match the schema. Bounded: at most
 `MAX_EXAMPLES` generated requests per operation and phase.
 """
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -21,7 +22,9 @@ def api_schema(trained_predictor):
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_the_api_never_fails_on_generated_input(case):
     # A schema-valid body is not always an image (random base64 is not a PNG), so a 4xx for one is
     # right: only `positive_data_acceptance` is left out.
