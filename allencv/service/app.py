@@ -62,7 +62,6 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
         description="Predictions of a trained AllenCV model. The web page is at `/`.",
         lifespan=lifespan,
     )
-    app.state.batcher = batcher
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
