@@ -44,7 +44,7 @@ def browser():
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
-        "--window-size=1100,640",
+        "--window-size=1100,760",
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(
