@@ -116,8 +116,9 @@ class BasicImageClassifier(VisionModel):
         # (batch_size, num_labels)
         logits = self._classification_layer(vectors)
         output_dict: Dict[str, Any] = {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
-        if metadata is not None:
-            output_dict["image_path"] = [item.get("image_path") for item in metadata]
+        paths = [item.get("image_path") for item in metadata or []]
+        if any(path is not None for path in paths):
+            output_dict["image_path"] = paths
         if label is not None:
             output_dict["loss"] = self._loss(logits, label.long().view(-1))
             self._accuracy(logits, label)

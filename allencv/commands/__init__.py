@@ -1,0 +1,1 @@
+from allencv.commands.serve import Serve
