@@ -50,6 +50,11 @@ def test_evaluate(trained, colour_folders, tmp_path):
          "--output-file", str(output), "--include-package", "allencv"])
     metrics = json.loads(output.read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
+    assert set(metrics["per_class"]) == {"blue", "red"}
+    assert sum(metrics["per_class"][label]["support"] for label in ("blue", "red")) == 8
+    assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["weighted_f1"] <= 1.0
+    confusion = metrics["confusion_matrix"]
+    assert sorted(confusion["labels"]) == ["blue", "red"] and sum(map(sum, confusion["counts"])) == 8
 
 
 def test_predict_with_a_bad_line(trained, colour_folders, tmp_path):
