@@ -1,1 +1,2 @@
 from allencv.models.basic_classifier import BasicImageClassifier
+from allencv.models.multi_label_classifier import MultiLabelImageClassifier
