@@ -1,0 +1,2 @@
+from allencv.commands.classification_report import ClassificationReport
+from allencv.commands.export import Export
