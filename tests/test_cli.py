@@ -79,3 +79,15 @@ def test_the_seeds_valid_slip_fails_before_training(colour_folders, tmp_path):
     assert result.returncode != 0
     assert f"{colour_folders / 'val'} does not exist. Did you mean {colour_folders / 'valid'}?" in result.stderr
     assert not (tmp_path / "run" / "model.tar.gz").exists()
+
+
+def test_classification_report(trained, colour_folders, tmp_path):
+    serialization_dir, _ = trained
+    result = run(["classification-report", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
+                  "-o", str(tmp_path / "report"), "--top-pairs", "3"])
+    assert "Accuracy" in result.stdout
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| blue |" in report and "| red |" in report and "## Most confused pairs" in report
+    rows = (tmp_path / "report" / "per_class.csv").read_text().splitlines()
+    assert rows[0] == "label,precision,recall,f1,support" and len(rows) == 3
+    assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
