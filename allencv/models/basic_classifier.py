@@ -20,7 +20,8 @@ class BasicImageClassifier(Model):
     `Im2VecEncoder` turns that into a vector, and a linear layer predicts the label.
 
     Its metrics are `accuracy`, `accuracy_top5` (`top2`..`top4` with 3 to 5 labels), `macro_f1` and
-    `weighted_f1` (F1 averaged over labels, unweighted and weighted by support) and, at the end of
+    `weighted_f1` (F1 averaged over the labels seen as gold or predicted, unweighted and weighted
+    by support) and, at the end of
     each epoch and of `allennlp evaluate`, `per_class` (each label's `precision`, `recall`, `f1`
     and `support`, keyed by label name) and `confusion_matrix` (`labels` and `counts`, rows gold,
     columns predicted).
@@ -165,7 +166,9 @@ class BasicImageClassifier(Model):
         else:
             per_class = self._per_class.get_metric(reset)
         f1 = per_class["fscore"]
-        metrics["macro_f1"] = sum(f1) / len(f1)
+        # Over the labels seen so far, as gold or predicted (scikit-learn's convention).
+        seen = [index for index in range(self._num_labels) if support[index] or any(row[index] for row in counts)]
+        metrics["macro_f1"] = sum(f1[index] for index in seen) / max(len(seen), 1)
         metrics["weighted_f1"] = sum(s * f for s, f in zip(support, f1)) / max(sum(support), 1)
         if reset:
             # Nested, so only at the end of an epoch: the progress bar shows floats only.

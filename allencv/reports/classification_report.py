@@ -69,8 +69,7 @@ def write_classification_report(metrics: Dict[str, Any], output_dir: str, top_pa
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in REPORT_FILES}
-    labels = metrics["confusion_matrix"]["labels"]
-    counts = metrics["confusion_matrix"]["counts"]
+    labels, counts = sorted_labels(metrics["confusion_matrix"]["labels"], metrics["confusion_matrix"]["counts"])
     per_class = metrics["per_class"]
     overall = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
 
@@ -97,6 +96,17 @@ def write_classification_report(metrics: Dict[str, Any], output_dir: str, top_pa
     paths["report.md"].write_text("\n".join(lines))
     paths["metrics.json"].write_text(json.dumps(metrics, indent=2))
     return paths
+
+
+def sorted_labels(labels: List[str], counts: List[List[int]]) -> Tuple[List[str], List[List[int]]]:
+    """
+    The labels in a reader's order (numerically when they are all numbers, else alphabetically)
+    instead of the vocabulary's (by frequency), with the confusion matrix's rows and columns
+    permuted to match.
+    """
+    numeric = all(label.lstrip("-").isdigit() for label in labels)
+    order = sorted(range(len(labels)), key=lambda index: int(labels[index]) if numeric else labels[index])
+    return [labels[index] for index in order], [[counts[gold][predicted] for predicted in order] for gold in order]
 
 
 def _format(value: Any) -> str:

@@ -108,6 +108,8 @@ def test_per_class_metrics_and_confusion_matrix_by_label_name():
     assert metrics["macro_f1"] == pytest.approx(sum(f1) / 3)
     assert metrics["weighted_f1"] == pytest.approx((3 * f1[0] + 2 * f1[1] + f1[2]) / 6)
     assert model.get_metrics()["macro_f1"] == 0.0  # reset
+    model(images[:2], gold[:2])  # only class0 seen: the macro average leaves out unseen labels
+    assert model.get_metrics()["macro_f1"] == 1.0
 
 
 def test_test_time_augmentation_averages_probabilities_in_eval_mode_only():

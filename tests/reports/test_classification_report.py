@@ -3,6 +3,7 @@ import json
 import PIL.Image
 
 from allencv.reports import most_confused_pairs, write_classification_report
+from allencv.reports.classification_report import sorted_labels
 
 LABELS = ["cat", "dog", "fox"]
 COUNTS = [[5, 3, 0], [1, 6, 0], [0, 3, 2]]
@@ -26,3 +27,9 @@ def test_writes_the_picture_the_tables_and_the_metrics(tmp_path):
     assert "| accuracy | 0.6500 |" in report and "| fox | dog | 3 | 60.0% |" in report
     assert report.index("| fox | dog |") < report.index("| cat | dog |")
     assert json.loads(paths["metrics.json"].read_text()) == metrics
+
+
+def test_labels_are_sorted_numerically_with_the_matrix_permuted():
+    assert sorted_labels(["10", "2", "1"], [[1, 2, 3], [4, 5, 6], [7, 8, 9]]) == (
+        ["1", "2", "10"], [[9, 8, 7], [6, 5, 4], [3, 2, 1]])
+    assert sorted_labels(["dog", "cat"], [[1, 2], [3, 4]]) == (["cat", "dog"], [[4, 3], [2, 1]])
