@@ -112,8 +112,8 @@ def _preprocessing(archive: Archive, reader: ImageDatasetReader, size) -> Dict:
         "normalization_inside_the_model": {"mean": normalize.mean, "std": normalize.std} if normalize else None,
         "output": {
             "name": "probs",
-            "shape": ["batch_size", len(model._label_names())],
+            "shape": ["batch_size", len(model.label_names())],
             "activation": "sigmoid" if isinstance(model, MultiLabelImageClassifier) else "softmax",
         },
-        "labels": model._label_names(),
+        "labels": model.label_names(),
     }

@@ -150,7 +150,7 @@ class BasicImageClassifier(Model):
         probability by name, for every image in the batch.
         """
         probs = output_dict["probs"]
-        names = self._label_names()
+        names = self.label_names()
         output_dict["label"] = [names[index] for index in probs.argmax(dim=-1).tolist()]
         output_dict["label_probs"] = [dict(zip(names, row)) for row in probs.tolist()]
         return output_dict
@@ -172,7 +172,7 @@ class BasicImageClassifier(Model):
         metrics["weighted_f1"] = sum(s * f for s, f in zip(support, f1)) / max(sum(support), 1)
         if reset:
             # Nested, so only at the end of an epoch: the progress bar shows floats only.
-            names = self._label_names()
+            names = self.label_names()
             metrics["per_class"] = {
                 name: {"precision": p, "recall": r, "f1": f, "support": s}
                 for name, p, r, f, s in zip(names, per_class["precision"], per_class["recall"], f1, support)
@@ -180,7 +180,8 @@ class BasicImageClassifier(Model):
             metrics["confusion_matrix"] = {"labels": names, "counts": counts}
         return metrics
 
-    def _label_names(self) -> List[str]:
+    def label_names(self) -> List[str]:
+        """The label names, in the order of the model's outputs."""
         labels = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
         return [labels[index] for index in range(self._num_labels)]
 

@@ -85,7 +85,7 @@ class MultiLabelImageClassifier(Model):
     def _pos_weight_tensor(self, pos_weight: Dict[str, float]) -> Optional[torch.Tensor]:
         if not pos_weight:
             return None
-        names = self._label_names()
+        names = self.label_names()
         unknown = sorted(set(pos_weight) - set(names))
         if unknown:
             raise ConfigurationError(
@@ -148,7 +148,7 @@ class MultiLabelImageClassifier(Model):
         probable first, `label_scores`, their probabilities by name, and `label_probs`, every
         label's probability by name, for every image in the batch.
         """
-        names = self._label_names()
+        names = self.label_names()
         output_dict["label_probs"] = [dict(zip(names, row)) for row in output_dict["probs"].tolist()]
         output_dict["label_scores"] = [
             dict(sorted(((name, p) for name, p in probs.items() if p >= self._threshold), key=lambda item: -item[1]))
@@ -160,6 +160,7 @@ class MultiLabelImageClassifier(Model):
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         return self._metrics.get_metric(reset)
 
-    def _label_names(self) -> List[str]:
+    def label_names(self) -> List[str]:
+        """The label names, in the order of the model's outputs."""
         labels = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
         return [labels[index] for index in range(self._num_labels)]
