@@ -21,10 +21,9 @@ class BasicImageClassifier(Model):
 
     Its metrics are `accuracy`, `accuracy_top5` (`top2`..`top4` with 3 to 5 labels), `macro_f1` and
     `weighted_f1` (F1 averaged over the labels seen as gold or predicted, unweighted and weighted
-    by support) and, at the end of
-    each epoch and of `allennlp evaluate`, `per_class` (each label's `precision`, `recall`, `f1`
-    and `support`, keyed by label name) and `confusion_matrix` (`labels` and `counts`, rows gold,
-    columns predicted).
+    by support) and, at the end of each epoch and of `allennlp evaluate`, `per_class` (each
+    label's `precision`, `recall`, `f1` and `support`, keyed by label name) and
+    `confusion_matrix` (`labels` and `counts`, rows gold, columns predicted).
 
     Registered as a `Model` with name "basic_image_classifier".
 
