@@ -44,7 +44,8 @@ def plot_confusion_matrix(labels: List[str], counts: List[List[int]], path: Path
     image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the gold label")
     ticks = numpy.arange(len(labels))
-    axes.set_xticks(ticks, labels, rotation=45 if max(map(len, labels)) > 3 else 0, ha="right" if max(map(len, labels)) > 3 else "center")
+    long_names = max(map(len, labels)) > 3
+    axes.set_xticks(ticks, labels, rotation=45 if long_names else 0, ha="right" if long_names else "center")
     axes.set_yticks(ticks, labels)
     axes.set_xlabel("predicted label")
     axes.set_ylabel("gold label")
