@@ -1,2 +1,3 @@
 from allencv.models.vision_model import VisionModel
 from allencv.models.basic_classifier import BasicImageClassifier
+from allencv.models.multi_label_classifier import MultiLabelImageClassifier

@@ -2,3 +2,4 @@ from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
 from allencv.data.dataset_readers.image_classification_directory import (
     ImageClassificationDirectoryReader,
 )
+from allencv.data.dataset_readers.image_manifest import ImageManifestReader
