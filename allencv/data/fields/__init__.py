@@ -1,1 +1,2 @@
 from allencv.data.fields.image_field import ImageField
+from allencv.data.fields.bounding_box_field import BoundingBoxField
