@@ -1,1 +1,5 @@
 from allencv.models.basic_classifier import BasicImageClassifier
+from allencv.models.object_detector import ObjectDetector
+from allencv.models.faster_rcnn import FasterRcnn
+from allencv.models.retinanet import Retinanet
+from allencv.models.fcos import Fcos
