@@ -36,7 +36,8 @@ class ObjectDetector(Model):
     the image the model was given (after the reader's transforms).
 
     In training, the output's `loss` is the sum of torchvision's losses, each of which is also
-    reported as a metric (`loss_classifier`, `loss_box_reg`, ...). In evaluation, the output
+    reported as a metric (`loss_classifier`, `loss_box_reg`, ...; `loss_` is prefixed to
+    RetinaNet's and FCOS's names). In evaluation, the output
     holds per-image `boxes` (`(num_detections, 4)` xyxy), `scores` and `label_ids`; with gold
     `boxes`, COCO metrics (torchmetrics' `MeanAveragePrecision`, pycocotools backend) are
     computed at the end of each validation or `allennlp evaluate` run: `map` (mAP@[.5:.95]),
@@ -262,6 +263,7 @@ class ObjectDetector(Model):
 
     def _track_losses(self, losses: Dict[str, torch.Tensor]) -> None:
         for name, value in losses.items():
+            name = name if name.startswith("loss_") else f"loss_{name}"  # RetinaNet's "classification"
             self._loss_sums[name] = self._loss_sums.get(name, 0.0) + value.item()
         self._loss_batches += 1
 
