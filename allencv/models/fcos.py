@@ -19,6 +19,11 @@ class Fcos(ObjectDetector):
     position. With `torchvision_model`, torchvision's `fcos_resnet50_fpn`. See `ObjectDetector`
     for the parameters; the default `score_threshold` is 0.2.
 
+    Built on a `backbone`, its heads' convolutions that feed a GroupNorm have no bias (the
+    norm's own bias takes that role), which also passes allennlp's normalization-bias check.
+    torchvision's `fcos_*` models keep their biases, so their configs need
+    `trainer.run_confidence_checks: false`.
+
     Registered as a `Model` with name "fcos".
     """
 
@@ -39,7 +44,17 @@ class Fcos(ObjectDetector):
     def build_detector(
         self, backbone: FeaturePyramid, anchors: AnchorGenerator, options: Dict[str, Any]
     ) -> torch.nn.Module:
-        return FCOS(backbone, self.num_classes, anchor_generator=anchors, **options)
+        detector = FCOS(backbone, self.num_classes, anchor_generator=anchors, **options)
+        for head in (detector.head.classification_head, detector.head.regression_head):
+            drop_biases_before_norms(head.conv)
+        return detector
 
     def replace_classifier(self, detector: torch.nn.Module) -> None:
         replace_dense_classifier(detector.head.classification_head, self.num_classes)
+
+
+def drop_biases_before_norms(layers: torch.nn.Sequential) -> None:
+    """Removes the bias of each convolution directly followed by a GroupNorm in `layers`."""
+    for layer, following in zip(layers, list(layers)[1:]):
+        if isinstance(layer, torch.nn.Conv2d) and isinstance(following, torch.nn.GroupNorm):
+            layer.register_parameter("bias", None)
