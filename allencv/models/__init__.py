@@ -1,3 +1,4 @@
+from allencv.models.vision_model import VisionModel
 from allencv.models.basic_classifier import BasicImageClassifier
 from allencv.models.object_detector import ObjectDetector
 from allencv.models.faster_rcnn import FasterRcnn
