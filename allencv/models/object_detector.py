@@ -5,7 +5,6 @@ import torch
 import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
-from allennlp.models.model import Model
 from allennlp.nn import InitializerApplicator
 from torchmetrics.detection import MeanAveragePrecision
 from torchvision.models.detection.anchor_utils import AnchorGenerator
@@ -13,6 +12,7 @@ from torchvision.ops.feature_pyramid_network import ExtraFPNBlock
 
 from allencv.data.fields.bounding_box_field import BACKGROUND_OFFSET
 from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
+from allencv.models.vision_model import VisionModel
 from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.pretrained import build_torchvision_model
@@ -20,7 +20,7 @@ from allencv.modules.pretrained import build_torchvision_model
 BoxTarget = Dict[str, torch.Tensor]
 
 
-class ObjectDetector(Model):
+class ObjectDetector(VisionModel):
     """
     What AllenCV's detection models share: a torchvision detector (Faster R-CNN, RetinaNet,
     FCOS), built either on an AllenCV `Im2ImEncoder` plus a feature pyramid (torchvision's
