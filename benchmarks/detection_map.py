@@ -37,7 +37,8 @@ def train_on_shapes(
 ) -> Dict[str, float]:
     """Trains `config` on fresh shapes data with `allennlp train`; its metrics plus `seconds`."""
     files = write_shapes_dataset(str(workdir / "shapes"), {"train": num_train, "valid": num_valid}, size=size, seed=seed)
-    overrides = {"trainer": {"num_epochs": epochs, "learning_rate_scheduler": {"t_initial": epochs}},
+    # allennlp merges dotted keys into the config; a nested dict would replace the whole entry.
+    overrides = {"trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
                  "random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed, **(extra_overrides or {})}
     env = {**os.environ, "DETECTION_TRAIN_PATH": files["train"], "DETECTION_VALIDATION_PATH": files["valid"],
            "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

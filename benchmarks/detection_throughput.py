@@ -43,9 +43,9 @@ def allencv_images_per_second(files, num_images: int, epochs: int, workdir: Path
 
     params = Params.from_file(str(CONFIG), params_overrides=json.dumps({
         "train_data_path": files["train"], "validation_data_path": None,
-        "dataset_reader": {"type": "coco_detection"},  # no flips: the baseline does not augment
-        "trainer": {"num_epochs": epochs, "learning_rate_scheduler": {"t_initial": epochs},
-                    "validation_metric": "-loss", "cuda_device": -1},
+        "dataset_reader.transforms": [],  # no flips: the baseline does not augment
+        "trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
+        "trainer.validation_metric": "-loss", "trainer.cuda_device": -1,
     }), ext_vars={"DETECTION_TRAIN_PATH": files["train"], "DETECTION_VALIDATION_PATH": files["train"]})
     train_model(params, str(workdir), force=True)
     metrics = json.loads((workdir / "metrics.json").read_text())

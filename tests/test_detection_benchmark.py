@@ -15,7 +15,7 @@ def test_detection_map_benchmark_smoke(tmp_path):
     benchmark = load_benchmark()
     metrics = benchmark.train_on_shapes(
         tmp_path, num_train=4, num_valid=2, size=64, epochs=1,
-        extra_overrides={"model": {"min_size": 64, "max_size": 64}, "data_loader": {"batch_size": 2}},
+        extra_overrides={"model.min_size": 64, "model.max_size": 64, "data_loader.batch_size": 2},
     )
     assert 0.0 <= metrics["best_validation_map_50"] <= 1.0
     assert metrics["training_loss"] > 0 and metrics["seconds"] > 0
