@@ -37,9 +37,8 @@ class ObjectDetector(VisionModel):
 
     In training, the output's `loss` is the sum of torchvision's losses, each of which is also
     reported as a metric (`loss_classifier`, `loss_box_reg`, ...; `loss_` is prefixed to
-    RetinaNet's and FCOS's names). In evaluation, the output
-    holds per-image `boxes` (`(num_detections, 4)` xyxy), `scores` and `label_ids`; with gold
-    `boxes`, COCO metrics (torchmetrics' `MeanAveragePrecision`, pycocotools backend) are
+    RetinaNet's and FCOS's names). In evaluation, the output holds per-image `boxes`
+    (`(num_detections, 4)` xyxy), `scores` and `label_ids`; with gold `boxes`, COCO metrics (torchmetrics' `MeanAveragePrecision`, pycocotools backend) are
     computed at the end of each validation or `allennlp evaluate` run: `map` (mAP@[.5:.95]),
     `map_50`, `map_75`, `mar_100` and `AP_<label>` per class. (Validation `loss` is not
     computed: torchvision's detectors compute losses only in training mode.)
