@@ -73,14 +73,15 @@ class ObjectDetectorPredictor(ImagePredictor):
         return output
 
     def _write_overlay(self, instance: Instance, output: JsonDict) -> str:
-        image = instance["image"].image  # type: ignore
-        drawn = draw_bounding_boxes(
-            image,
-            torch.tensor(output["boxes"], dtype=torch.float32).reshape(-1, 4),
-            labels=[f"{label} {score:.2f}" for label, score in zip(output["labels"], output["scores"])],
-            colors=[PALETTE[index % len(PALETTE)] for index in output["label_ids"]],
-            width=2,
-        )
+        drawn = instance["image"].image  # type: ignore
+        if output["boxes"]:
+            drawn = draw_bounding_boxes(
+                drawn,
+                torch.tensor(output["boxes"], dtype=torch.float32),
+                labels=[f"{label} {score:.2f}" for label, score in zip(output["labels"], output["scores"])],
+                colors=[PALETTE[index % len(PALETTE)] for index in output["label_ids"]],
+                width=2,
+            )
         stem = Path(output["image_path"]).stem if output.get("image_path") else "image"
         path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
         PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy()).save(path)
