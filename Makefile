@@ -25,6 +25,7 @@ demo: install
 	PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/demo.sh
 
 test: install
+	bash scripts/install_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -12,6 +12,7 @@ setup(
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    package_data={"allencv.service": ["static/*"]},
     python_requires=">=3.9",
     # allennlp 2.10.1 pins torch<1.13, which has no wheels for current Pythons, so it is installed
     # with --no-deps and its runtime dependencies come from requirements.txt (see the Makefile).

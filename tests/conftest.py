@@ -2,6 +2,7 @@
 Shared fixtures: small generated image folders and a private torchvision weights cache, so the
 suite needs neither downloads nor a GPU.
 """
+import json
 import os
 from pathlib import Path
 from typing import Dict
@@ -74,3 +75,40 @@ def shapes_dataset(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("shapes")
     write_shapes_dataset(str(root), {"train": 4, "valid": 2}, size=64, min_side=12, max_side=28)
     return root
+
+
+#: Labels of the generated multi-label images: each paints its own horizontal band of the image.
+BANDS = {"red": ((220, 30, 30), 0), "green": ((30, 200, 40), 1), "blue": ((30, 40, 220), 2)}
+
+
+def write_multi_label_manifest(root: Path, count: int = 24, size: int = 24, seed: int = 0) -> Path:
+    """
+    `root/images/<n>.png` on a grey background with a coloured band for each of its labels (red
+    top, green middle, blue bottom), every subset of the labels in turn, and `root/labels.jsonl`
+    listing them with paths relative to `root`.
+    """
+    rng = numpy.random.default_rng(seed)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    names = sorted(BANDS)
+    lines = []
+    for n in range(count):
+        labels = [name for bit, name in enumerate(names) if (n % 8) >> bit & 1]
+        pixels = numpy.full((size, size, 3), 100) + rng.integers(-20, 20, size=(size, size, 3))
+        band = size // 3
+        for name in labels:
+            colour, row = BANDS[name]
+            pixels[row * band:(row + 1) * band] = numpy.array(colour) + rng.integers(-20, 20, size=(band, size, 3))
+        PIL.Image.fromarray(numpy.clip(pixels, 0, 255).astype(numpy.uint8)).save(root / "images" / f"{n}.png")
+        lines.append(json.dumps({"path": f"images/{n}.png", "labels": labels}))
+    (root / "labels.jsonl").write_text("\n".join(lines) + "\n")
+    return root / "labels.jsonl"
+
+
+@pytest.fixture(scope="session")
+def multi_label_manifests(tmp_path_factory) -> Dict[str, Path]:
+    """`train` and `valid` JSON Lines manifests of generated multi-label images."""
+    root = tmp_path_factory.mktemp("multi_label")
+    return {
+        "train": write_multi_label_manifest(root / "train", count=48, seed=0),
+        "valid": write_multi_label_manifest(root / "valid", count=16, seed=1),
+    }

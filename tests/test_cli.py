@@ -50,6 +50,11 @@ def test_evaluate(trained, colour_folders, tmp_path):
          "--output-file", str(output), "--include-package", "allencv"])
     metrics = json.loads(output.read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
+    assert set(metrics["per_class"]) == {"blue", "red"}
+    assert sum(metrics["per_class"][label]["support"] for label in ("blue", "red")) == 8
+    assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["weighted_f1"] <= 1.0
+    confusion = metrics["confusion_matrix"]
+    assert sorted(confusion["labels"]) == ["blue", "red"] and sum(map(sum, confusion["counts"])) == 8
 
 
 def test_predict_with_a_bad_line(trained, colour_folders, tmp_path):
@@ -74,3 +79,15 @@ def test_the_seeds_valid_slip_fails_before_training(colour_folders, tmp_path):
     assert result.returncode != 0
     assert f"{colour_folders / 'val'} does not exist. Did you mean {colour_folders / 'valid'}?" in result.stderr
     assert not (tmp_path / "run" / "model.tar.gz").exists()
+
+
+def test_classification_report(trained, colour_folders, tmp_path):
+    serialization_dir, _ = trained
+    result = run(["classification-report", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
+                  "-o", str(tmp_path / "report"), "--top-pairs", "3"])
+    assert "Accuracy" in result.stdout
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| blue |" in report and "| red |" in report and "## Most confused pairs" in report
+    rows = (tmp_path / "report" / "per_class.csv").read_text().splitlines()
+    assert rows[0] == "label,precision,recall,f1,support" and len(rows) == 3
+    assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

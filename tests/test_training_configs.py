@@ -6,15 +6,20 @@ from allennlp.models import Model
 
 from tests.conftest import REPO_ROOT, write_cached_weights
 
+#: Configs that read manifests instead of label folders: the fixture of their data.
+MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
-def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monkeypatch):
+def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monkeypatch, request):
     for model_name in ("resnet18", "resnet50"):
         write_cached_weights(torch_home, model_name)
-    monkeypatch.setenv("TRAIN_PATH", str(colour_folders / "train"))
-    monkeypatch.setenv("VALIDATION_PATH", str(colour_folders / "valid"))
+    data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
+    if config.name in MANIFEST_CONFIGS:
+        data = request.getfixturevalue(MANIFEST_CONFIGS[config.name])
+    monkeypatch.setenv("TRAIN_PATH", str(data["train"]))
+    monkeypatch.setenv("VALIDATION_PATH", str(data["valid"]))
     monkeypatch.setenv("DETECTION_TRAIN_PATH", str(shapes_dataset / "train.json"))
     monkeypatch.setenv("DETECTION_VALIDATION_PATH", str(shapes_dataset / "valid.json"))
     params = Params.from_file(str(config))

@@ -15,6 +15,9 @@ local normalize = { type: "normalize", mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.
   },
   train_data_path: std.extVar("TRAIN_PATH"),
   validation_data_path: std.extVar("VALIDATION_PATH"),
+  // Labels in sorted order, from the training data only (see tutorials/robustness.md).
+  vocabulary: { type: "sorted_labels" },
+  datasets_for_vocab_creation: ["train"],
   model: {
     type: "basic_image_classifier",
     im2im_encoder: {

@@ -27,6 +27,9 @@ local imagenet_normalize = { type: "normalize", mean: [0.485, 0.456, 0.406], std
   },
   train_data_path: std.extVar("TRAIN_PATH"),
   validation_data_path: std.extVar("VALIDATION_PATH"),
+  // Labels in sorted order, from the training data only (see tutorials/robustness.md).
+  vocabulary: { type: "sorted_labels" },
+  datasets_for_vocab_creation: ["train"],
   model: {
     type: "basic_image_classifier",
     im2im_encoder: {

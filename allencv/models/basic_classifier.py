@@ -4,12 +4,15 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TensorDict, Vocabulary
 from allennlp.models.model import Model
-from allennlp.nn import InitializerApplicator
-from allennlp.training.metrics import CategoricalAccuracy
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
+from allennlp.training.metrics import CategoricalAccuracy, FBetaMeasure
 
 from allencv.models.vision_model import VisionModel
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
+from allencv.modules.test_time_augmentation import TestTimeAugmentation
+from allencv.training.metrics import ConfusionMatrix
 
 
 @Model.register("basic_image_classifier")
@@ -17,6 +20,12 @@ class BasicImageClassifier(VisionModel):
     """
     Classifies an image: an optional `Im2ImEncoder` turns it into a feature map, an
     `Im2VecEncoder` turns that into a vector, and a linear layer predicts the label.
+
+    Its metrics are `accuracy`, `accuracy_top5` (`top2`..`top4` with 3 to 5 labels), `macro_f1` and
+    `weighted_f1` (F1 averaged over the labels seen as gold or predicted, unweighted and weighted
+    by support) and, at the end of each epoch and of `allennlp evaluate`, `per_class` (each
+    label's `precision`, `recall`, `f1` and `support`, keyed by label name) and
+    `confusion_matrix` (`labels` and `counts`, rows gold, columns predicted).
 
     Registered as a `Model` with name "basic_image_classifier".
 
@@ -35,6 +44,10 @@ class BasicImageClassifier(VisionModel):
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
         Initialises the parameters (only where its regexes match).
+    test_time_augmentation : `TestTimeAugmentation`, optional
+        In evaluation mode, average the probabilities over flipped and cropped views.
+    regularizer : `RegularizerApplicator`, optional
+        Adds a penalty on the parameters to the loss (see `Model`).
     """
 
     default_predictor = "image_classifier"
@@ -48,9 +61,14 @@ class BasicImageClassifier(VisionModel):
         num_labels: Optional[int] = None,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
-        **kwargs,
+        test_time_augmentation: Optional[TestTimeAugmentation] = None,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        # Model's arguments are spelled out (not **kwargs) so that a misspelt config key fails with
+        # allennlp's "Extra parameters passed to BasicImageClassifier" naming it.
+        super().__init__(vocab, regularizer, serialization_dir, ddp_accelerator)
         self._im2im_encoder = im2im_encoder
         self._im2vec_encoder = im2vec_encoder
         if im2im_encoder is not None:
@@ -74,6 +92,9 @@ class BasicImageClassifier(VisionModel):
         self._top_k = min(5, self._num_labels - 1) if self._num_labels > 2 else None
         self._accuracy = CategoricalAccuracy()
         self._top_k_accuracy = CategoricalAccuracy(top_k=self._top_k) if self._top_k else None
+        self._per_class = FBetaMeasure()
+        self._confusion_matrix = ConfusionMatrix(self._num_labels)
+        self._test_time_augmentation = test_time_augmentation
         if initializer is not None:
             initializer(self)
 
@@ -98,6 +119,28 @@ class BasicImageClassifier(VisionModel):
         An output dictionary with `logits` and `probs`, both `(batch_size, num_labels)`, `loss`
         when `label` is given, and `image_path` when the metadata holds it.
         """
+        if self._test_time_augmentation is not None and not self.training:
+            # (batch_size, num_labels): log of the probabilities averaged over the views.
+            probs = self._test_time_augmentation.average(
+                lambda view: torch.softmax(self._logits(view), dim=-1), image
+            )
+            logits = probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
+        else:
+            logits = self._logits(image)
+        output_dict: Dict[str, Any] = {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
+        paths = [item.get("image_path") for item in metadata or []]
+        if any(path is not None for path in paths):
+            output_dict["image_path"] = paths
+        if label is not None:
+            output_dict["loss"] = self._loss(logits, label.long().view(-1))
+            self._accuracy(logits, label)
+            if self._top_k_accuracy is not None:
+                self._top_k_accuracy(logits, label)
+            self._per_class(logits, label)
+            self._confusion_matrix(logits, label)
+        return output_dict
+
+    def _logits(self, image: torch.Tensor) -> torch.Tensor:
         features = image
         if self._im2im_encoder is not None:
             # (batch_size, channels, feature_height, feature_width)
@@ -107,16 +150,7 @@ class BasicImageClassifier(VisionModel):
         if self._dropout is not None:
             vectors = self._dropout(vectors)
         # (batch_size, num_labels)
-        logits = self._classification_layer(vectors)
-        output_dict: Dict[str, Any] = {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
-        if metadata is not None:
-            output_dict["image_path"] = [item.get("image_path") for item in metadata]
-        if label is not None:
-            output_dict["loss"] = self._loss(logits, label.long().view(-1))
-            self._accuracy(logits, label)
-            if self._top_k_accuracy is not None:
-                self._top_k_accuracy(logits, label)
-        return output_dict
+        return self._classification_layer(vectors)
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """
@@ -124,17 +158,40 @@ class BasicImageClassifier(VisionModel):
         probability by name, for every image in the batch.
         """
         probs = output_dict["probs"]
-        labels = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
-        names = [labels[index] for index in range(self._num_labels)]
+        names = self.label_names()
         output_dict["label"] = [names[index] for index in probs.argmax(dim=-1).tolist()]
         output_dict["label_probs"] = [dict(zip(names, row)) for row in probs.tolist()]
         return output_dict
 
-    def get_metrics(self, reset: bool = False) -> Dict[str, float]:
-        metrics = {"accuracy": self._accuracy.get_metric(reset)}
+    def get_metrics(self, reset: bool = False) -> Dict[str, Any]:
+        metrics: Dict[str, Any] = {"accuracy": self._accuracy.get_metric(reset)}
         if self._top_k_accuracy is not None:
             metrics[f"accuracy_top{self._top_k}"] = self._top_k_accuracy.get_metric(reset)
+        counts = self._confusion_matrix.get_metric(reset)
+        support = [sum(row) for row in counts]
+        if sum(support) == 0:  # no labelled batch yet: FBetaMeasure has nothing to report
+            per_class = {key: [0.0] * self._num_labels for key in ("precision", "recall", "fscore")}
+        else:
+            per_class = self._per_class.get_metric(reset)
+        f1 = per_class["fscore"]
+        # Over the labels seen so far, as gold or predicted (scikit-learn's convention).
+        seen = [index for index in range(self._num_labels) if support[index] or any(row[index] for row in counts)]
+        metrics["macro_f1"] = sum(f1[index] for index in seen) / max(len(seen), 1)
+        metrics["weighted_f1"] = sum(s * f for s, f in zip(support, f1)) / max(sum(support), 1)
+        if reset:
+            # Nested, so only at the end of an epoch: the progress bar shows floats only.
+            names = self.label_names()
+            metrics["per_class"] = {
+                name: {"precision": p, "recall": r, "f1": f, "support": s}
+                for name, p, r, f, s in zip(names, per_class["precision"], per_class["recall"], f1, support)
+            }
+            metrics["confusion_matrix"] = {"labels": names, "counts": counts}
         return metrics
+
+    def label_names(self) -> List[str]:
+        """The label names, in the order of the model's outputs."""
+        labels = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
+        return [labels[index] for index in range(self._num_labels)]
 
 
 def check_encoders_fit(im2im_encoder: Im2ImEncoder, im2vec_encoder: Im2VecEncoder) -> None:

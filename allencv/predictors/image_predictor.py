@@ -23,12 +23,18 @@ class ImagePredictor(Predictor):
     The JSON methods (`predict_json`, `predict_batch_json`, and so `allennlp predict`) never stop
     on a bad input (a line that is not JSON, a missing key, bad base64, a missing or unreadable
     image): its output is `{"error": "...", "input": ...}` naming the input, in the input's place,
-    and every other input is predicted as usual. `predict(image)` raises `ImageLoadError` instead.
+    and every other input is predicted as usual. `predict(image)` and `predict_batch(images)` raise
+    `ImageLoadError` instead.
     """
 
     def predict(self, image: ImageSource) -> JsonDict:
         """Predicts on a path, encoded bytes, a PIL image, a numpy array or a tensor."""
         return self.predict_instance(self._dataset_reader.text_to_instance(image))
+
+    def predict_batch(self, images: List[ImageSource]) -> List[JsonDict]:
+        """Predicts on several images (anything `predict` takes) in one batch."""
+        instances = [self._dataset_reader.text_to_instance(image) for image in images]
+        return self.predict_batch_instance(instances)
 
     def load_line(self, line: str) -> JsonDict:
         try:
@@ -77,6 +83,7 @@ def decode_base64_image(data: str) -> bytes:
         raise BadInputError(f"'image' must be a base64 string, got {type(data).__name__}.")
     if data.startswith("data:") and "," in data:  # a data URL, as browsers make them
         data = data.split(",", 1)[1]
+    data = "".join(data.split())  # line breaks, as the `base64` command writes them
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as error:

@@ -10,6 +10,7 @@ from allennlp.models import Model
 
 from allencv.models import BasicImageClassifier
 from allencv.modules.im2im_encoders import ResnetEncoder
+from allencv.modules import TestTimeAugmentation
 from allencv.modules.im2vec_encoders import FlattenEncoder
 from tests.conftest import FIXTURES
 
@@ -38,7 +39,7 @@ class TestBasicImageClassifier(ModelTestCase):
         assert set(output[0]) >= {"logits", "probs", "label", "label_probs", "image_path"}
         assert output[0]["label"] in {"blue", "red"}
         assert sum(output[0]["label_probs"].values()) == pytest.approx(1.0, abs=1e-5)
-        assert set(self.model.get_metrics()) == {"accuracy"}  # no top-k with two labels
+        assert set(self.model.get_metrics()) == {"accuracy", "macro_f1", "weighted_f1"}  # no top-k with two labels
 
 
 def labels(count):
@@ -49,8 +50,8 @@ def test_top_k_accuracy_above_two_classes():
     model = BasicImageClassifier(labels(8), FlattenEncoder(3, 4, 4))
     output = model(torch.rand(4, 3, 4, 4), torch.tensor([0, 1, 2, 3]))
     assert output["loss"].dim() == 0
-    assert set(model.get_metrics()) == {"accuracy", "accuracy_top5"}
-    assert set(BasicImageClassifier(labels(3), FlattenEncoder(3, 4, 4)).get_metrics()) == {"accuracy", "accuracy_top2"}
+    assert set(model.get_metrics()) == {"accuracy", "accuracy_top5", "macro_f1", "weighted_f1"}
+    assert "accuracy_top2" in BasicImageClassifier(labels(3), FlattenEncoder(3, 4, 4)).get_metrics()
 
 
 def test_channel_mismatch_fails_at_construction_naming_the_key():
@@ -77,3 +78,50 @@ def test_from_params_with_initializer_and_dropout():
     }))
     assert torch.all(model._classification_layer.weight == 0.25)
     assert model(torch.rand(2, 3, 2, 2))["probs"].shape == (2, 2)
+
+
+def classifier_predicting(vocab_size):
+    """A model whose logits are its (vocab_size x 1 x 1) input, so a test chooses the predictions."""
+    model = BasicImageClassifier(labels(vocab_size), FlattenEncoder(vocab_size, 1, 1))
+    with torch.no_grad():
+        model._classification_layer.weight.copy_(torch.eye(vocab_size))
+        model._classification_layer.bias.zero_()
+    return model
+
+
+def test_per_class_metrics_and_confusion_matrix_by_label_name():
+    model = classifier_predicting(3)
+    gold = torch.tensor([0, 0, 0, 1, 1, 2])
+    predicted = torch.tensor([0, 0, 1, 1, 2, 2])
+    images = torch.nn.functional.one_hot(predicted, 3).float().view(6, 3, 1, 1)
+    model(images, gold)
+    metrics = model.get_metrics(reset=True)
+    assert metrics["accuracy"] == pytest.approx(4 / 6)
+    assert metrics["confusion_matrix"] == {
+        "labels": ["class0", "class1", "class2"],
+        "counts": [[2, 1, 0], [0, 1, 1], [0, 0, 1]],
+    }
+    # class0: p=1, r=2/3; class1: p=1/2, r=1/2; class2: p=1/2, r=1.
+    f1 = [0.8, 0.5, 2 / 3]
+    assert metrics["per_class"]["class0"] == pytest.approx({"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3})
+    assert metrics["per_class"]["class2"] == pytest.approx({"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1})
+    assert metrics["macro_f1"] == pytest.approx(sum(f1) / 3)
+    assert metrics["weighted_f1"] == pytest.approx((3 * f1[0] + 2 * f1[1] + f1[2]) / 6)
+    assert model.get_metrics()["macro_f1"] == 0.0  # reset
+    model(images[:2], gold[:2])  # only class0 seen: the macro average leaves out unseen labels
+    assert model.get_metrics()["macro_f1"] == 1.0
+
+
+def test_test_time_augmentation_averages_probabilities_in_eval_mode_only():
+    model = BasicImageClassifier(labels(2), FlattenEncoder(3, 4, 4), test_time_augmentation=TestTimeAugmentation(True, 0.5))
+    images = torch.rand(2, 3, 4, 4)
+    views = TestTimeAugmentation(True, 0.5).views(images)
+    assert len(views) == 12 and all(view.shape == images.shape for view in views)
+    assert torch.equal(views[6], images.flip(-1))
+    model.eval()
+    expected = torch.stack([torch.softmax(model._logits(view), -1) for view in views]).mean(0)
+    assert torch.allclose(model(images)["probs"], expected, atol=1e-6)
+    model.train()
+    assert torch.allclose(model(images)["probs"], torch.softmax(model._logits(images), -1))
+    with pytest.raises(ConfigurationError, match="crop_fraction must be in"):
+        TestTimeAugmentation(crop_fraction=1.5)

@@ -1,15 +1,16 @@
 import logging
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional
 
 from allennlp.common.checks import ConfigurationError
-from allennlp.data.fields import Field, LabelField, MetadataField
+from allennlp.data.fields import Field, MetadataField
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.fields import TrainingLabelField
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
 from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
 from allencv.data.transforms import ImageTransform
@@ -22,15 +23,22 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
     """
     Reads a folder laid out as `<file_path>/<label>/<image>` (torchvision's `ImageFolder`
     layout, and the seed tutorial's `PetImages/train/Cat/1.jpg`). Each image becomes an
-    `Instance` with an `ImageField` named `image`, a `LabelField` named `label` and a
+    `Instance` with an `ImageField` named `image`, a `TrainingLabelField` named `label` and a
     `MetadataField` named `metadata` holding `{"image_path": ...}`.
 
     Labels are the sub-folder names, visited in sorted order, and files are read in sorted order
     within each, so the reading order is deterministic. Images may sit in nested folders below
-    their label folder; symlinked files and folders are followed. Image files are recognised by
-    suffix in any letter case (jpg, jpeg, png, bmp, gif, webp, tif, tiff); every other file,
-    hidden files included, is skipped and counted, as is every file that fails to decode (see
-    `ImageDatasetReader`). A label folder without one readable image gets a warning.
+    their label folder; symlinked files and folders are followed, and each real file is read once
+    (see `list_labelled_files`). Image files are recognised by suffix in any letter case (jpg,
+    jpeg, png, bmp, gif, webp, tif, tiff); every other file, hidden files and folders included, is
+    skipped and counted, as is every file that fails to decode (see `ImageDatasetReader`). A label
+    folder without one readable image gets a warning (and no label, as no instance carries it).
+
+    Class order: allennlp's default vocabulary orders labels by frequency. For a stable order,
+    sorted by name as in torchvision's `ImageFolder`, and to keep classes seen only in validation
+    out of the model, configure `"vocabulary": {"type": "sorted_labels"}` and
+    `"datasets_for_vocab_creation": ["train"]` (as the configs in `training_config/` do): a
+    validation image whose class the training data lacks then fails with an error naming it.
 
     Registered as a `DatasetReader` with name "image_classification_directory".
 
@@ -57,20 +65,27 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
         root = resolve_directory(file_path)
         files = list_labelled_files(root)
         self.skipped = SkippedFiles()
-        read_per_label: Dict[str, int] = {label: 0 for _, label in files}
-        for path, label in self.shard_iterable(files):
-            if not is_image_file(path) or path.name.startswith("."):
-                self._skip_non_image(path)
+        read_per_label: Dict[str, int] = {label: 0 for label in label_folders(root)}
+        for file in self.shard_iterable(files):
+            if file.problem is not None:
+                self.skipped.add(file.problem)
                 continue
-            image = self.try_load_image(path)
+            if not is_image_file(file.path) or file.path.name.startswith("."):
+                self._skip_non_image(file.path)
+                continue
+            image = self.try_load_image(file.path)
             if image is None:
                 continue
-            read_per_label[label] += 1
-            yield self.text_to_instance(image, label, image_path=str(path))
+            read_per_label[file.label] += 1
+            yield self.text_to_instance(image, file.label, image_path=str(file.path))
         self.skipped.log(logger, str(root))
         if self._is_only_reader():
             for label in sorted(label for label, count in read_per_label.items() if count == 0):
-                logger.warning("Label folder %s has no readable image.", root / label)
+                logger.warning(
+                    "Label folder %s has no readable image, so no instance has label %r.",
+                    root / label,
+                    label,
+                )
 
     def _skip_non_image(self, path: Path) -> None:
         category = "hidden file" if path.name.startswith(".") else "not an image file"
@@ -105,29 +120,95 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
             "metadata": MetadataField({"image_path": image_path}),
         }
         if label is not None:
-            fields["label"] = LabelField(label, label_namespace=self.label_namespace)
+            fields["label"] = TrainingLabelField(label, self.label_namespace, source=image_path)
         return Instance(fields)
 
 
-def list_labelled_files(root: Path) -> List[Tuple[Path, str]]:
+class LabelledFile(NamedTuple):
+    """A file below a label folder; `problem` is set when the listing already rules it out."""
+
+    path: Path
+    label: str
+    problem: Optional[ImageLoadError] = None
+
+
+def label_folders(root: Path) -> List[str]:
+    """The label folders in `root`: its sub-folders, hidden ones excepted, in sorted order."""
+    return sorted(
+        child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")
+    )
+
+
+def list_labelled_files(root: Path) -> List[LabelledFile]:
     """
-    `(path, label)` for every file below `root/<label>/`, labels and files in sorted order.
+    Every file below `root/<label>/`, labels and files in sorted order, following symlinked files
+    and folders. The listing itself rules out (sets `problem` on) these entries:
+
+    - "duplicate": a second path to a real file already listed (e.g. a symlink to it);
+    - "missing": a symlink whose target does not exist;
+    - "symlink loop": a symlinked folder that leads back to one of its own ancestors (not entered);
+    - "hidden folder": a sub-folder whose name starts with "." (not entered).
+
     Raises a `ConfigurationError` naming `root` when it holds no label folder or no file.
     """
-    labels = sorted(child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith("."))
+    labels = label_folders(root)
     if not labels:
         raise ConfigurationError(
             f"{root} has no label folders; expected the layout {root}/<label>/<image> "
             "(for example train/Cat/1.jpg and train/Dog/2.jpg)."
         )
-    files: List[Tuple[Path, str]] = []
+    files: List[LabelledFile] = []
     for label in labels:
         for directory, subdirectories, names in os.walk(root / label, followlinks=True):
+            for name in list(subdirectories):
+                folder = Path(directory) / name
+                problem = None
+                if name.startswith("."):
+                    problem = ImageLoadError(str(folder), "hidden folder", "its files are not read")
+                elif _leads_back(folder, os.path.realpath(directory)):
+                    problem = ImageLoadError(
+                        str(folder), "symlink loop", f"leads back to {os.path.realpath(folder)}"
+                    )
+                if problem is not None:
+                    subdirectories.remove(name)
+                    files.append(LabelledFile(folder, label, problem))
             subdirectories.sort()
-            files.extend((Path(directory) / name, label) for name in sorted(names))
+            files.extend(LabelledFile(Path(directory) / name, label) for name in sorted(names))
     if not files:
         raise ConfigurationError(
             f"{root} has label folders ({', '.join(labels)}) but no files in them; "
             f"expected {root}/<label>/<image>."
         )
-    return files
+    return _rule_out_missing_and_duplicates(root, files)
+
+
+def _leads_back(folder: Path, real_parent: str) -> bool:
+    """Whether `folder` (a sub-folder of `real_parent`) is a link to `real_parent` or above it."""
+    target = os.path.realpath(folder)
+    return real_parent == target or real_parent.startswith(target.rstrip(os.sep) + os.sep)
+
+
+def _rule_out_missing_and_duplicates(root: Path, files: List[LabelledFile]) -> List[LabelledFile]:
+    """
+    Marks broken symlinks as "missing" and every path but one to the same real file as a
+    "duplicate". The path kept is the one without symlinks below `root`, else the first listed.
+    """
+    real_root = os.path.realpath(root)
+    targets = [os.path.realpath(file.path) for file in files]
+    kept: Dict[str, Path] = {}
+    for file, target in zip(files, targets):
+        if file.problem is None and os.path.exists(target):
+            direct = target == os.path.join(real_root, os.path.relpath(file.path, root))
+            if target not in kept or direct:
+                kept[target] = file.path
+    checked = []
+    for file, target in zip(files, targets):
+        if file.problem is not None or kept.get(target) == file.path:
+            checked.append(file)
+        elif target not in kept:
+            problem = ImageLoadError(str(file.path), "missing", f"a broken symlink to {target}")
+            checked.append(file._replace(problem=problem))
+        else:
+            problem = ImageLoadError(str(file.path), "duplicate", f"the same file as {kept[target]}")
+            checked.append(file._replace(problem=problem))
+    return checked

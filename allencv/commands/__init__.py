@@ -1,0 +1,3 @@
+from allencv.commands.classification_report import ClassificationReport
+from allencv.commands.export import Export
+from allencv.commands.serve import Serve

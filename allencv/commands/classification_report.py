@@ -1,0 +1,64 @@
+import argparse
+
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
+from allennlp.data import DataLoader
+from allennlp.models.archival import load_archive
+from allennlp.training.util import evaluate
+
+from allencv.reports import write_classification_report
+
+
+@Subcommand.register("classification-report")
+class ClassificationReport(Subcommand):
+    """
+    `allennlp classification-report ARCHIVE DATA -o DIR`: evaluates a trained classifier on
+    `DATA` (read with the archive's validation reader, as `allennlp evaluate` does) and writes a
+    confusion-matrix PNG, a per-class table (`per_class.csv`, and `report.md` with the most
+    confused pairs) and the metrics JSON into `DIR`.
+
+    allennlp finds this command through its plugins: run it where a `.allennlp_plugins` file
+    lists `allencv` (this repository's root has one), or add `allencv` to
+    `~/.allennlp/plugins`.
+
+    Registered as a `Subcommand` with name "classification-report".
+    """
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Write a confusion-matrix PNG, a per-class table and the most-confused pairs."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("archive_file", help="path to an archived trained classifier")
+        subparser.add_argument("input_file", help="the evaluation data, as the archive's reader reads it")
+        subparser.add_argument("-o", "--output-dir", required=True, help="folder to write the report into")
+        subparser.add_argument("--batch-size", type=int, default=64)
+        subparser.add_argument("--top-pairs", type=int, default=10, help="how many confused pairs to list")
+        subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU to use, -1 for the CPU")
+        subparser.add_argument(
+            "--overrides", default="",
+            help="a JSON(NET) structure overriding the archive's config, e.g. to switch on "
+            "test-time augmentation",
+        )
+        subparser.set_defaults(func=report_from_args)
+        return subparser
+
+
+def report_from_args(args: argparse.Namespace) -> None:
+    archive = load_archive(args.archive_file, cuda_device=args.cuda_device, overrides=args.overrides)
+    model = archive.model
+    model.eval()
+    data_loader = DataLoader.from_params(
+        Params({"batch_size": args.batch_size}),
+        reader=archive.validation_dataset_reader,
+        data_path=args.input_file,
+    )
+    data_loader.index_with(model.vocab)
+    metrics = evaluate(model, data_loader, args.cuda_device)
+    if "confusion_matrix" not in metrics:
+        raise ConfigurationError(
+            f"{args.archive_file} holds a {type(model).__name__}, whose metrics have no confusion "
+            "matrix; classification-report needs a basic_image_classifier."
+        )
+    paths = write_classification_report(metrics, args.output_dir, args.top_pairs)
+    print(f"Accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}; wrote "
+          + ", ".join(str(path) for path in paths.values()))

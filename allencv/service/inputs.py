@@ -1,0 +1,188 @@
+"""
+Turning a request into decoded images. Anything wrong with an input raises `InputError`, whose
+status code and message the API returns as `{"error": message}`.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
+
+from allennlp.common.util import JsonDict
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from torchvision import tv_tensors
+
+from allencv.data.image_loading import ImageLoadError, load_image
+from allencv.predictors.image_predictor import BadInputError, decode_base64_image
+from allencv.service.settings import ServiceSettings
+
+#: The keys of a JSON input.
+INPUT_KEYS = ("image", "image_path")
+
+
+class InputError(ValueError):
+    """An input the API refuses, with the HTTP status code that says why."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass
+class Upload:
+    """An image file sent as a multipart form field."""
+
+    filename: str
+    data: bytes
+
+
+#: One input of a request: an uploaded file, or a JSON object checked by `check_json_input`.
+RawInput = Union[Upload, Dict[str, str]]
+
+
+@dataclass
+class DecodedImage:
+    image: tv_tensors.Image
+    #: The input's `image_path`, echoed in its prediction.
+    image_path: Optional[str] = None
+
+
+async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawInput]:
+    """
+    The inputs of a `/predict` request (`many=False`: a JSON object, or a multipart `image` file)
+    or of a `/predict_batch` request (`many=True`: `{"instances": [...]}`, or multipart `images`
+    files).
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        inputs = _json_inputs(await request.body(), many)
+    elif media_type == "multipart/form-data":
+        inputs = await _multipart_inputs(request, many, max_items)
+    else:
+        field = "images" if many else "image"
+        raise InputError(
+            415,
+            f"Unsupported Content-Type {media_type or '(none)'!r}: send multipart/form-data with "
+            f"the image file(s) in field {field!r}, or application/json.",
+        )
+    if many and not inputs:
+        raise InputError(422, "The batch is empty; send at least one image.")
+    if len(inputs) > max_items:
+        raise InputError(
+            422,
+            f"The batch has {len(inputs)} images; this server takes at most {max_items} per request.",
+        )
+    return inputs
+
+
+def _json_inputs(body: bytes, many: bool) -> List[Any]:
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise InputError(400, f"The body is not valid JSON ({type(error).__name__}: {error}).")
+    if not many:
+        check_json_input(parsed, "The body")
+        return [parsed]
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("instances"), list):
+        raise InputError(
+            422, 'A JSON batch must be an object {"instances": [...]} holding one input per image.'
+        )
+    unknown = sorted(set(parsed) - {"instances"})
+    if unknown:
+        raise InputError(422, f"Unknown key(s) {unknown} in the batch; it takes only 'instances'.")
+    for index, item in enumerate(parsed["instances"]):
+        check_json_input(item, f"instances[{index}]")
+    return parsed["instances"]
+
+
+def check_json_input(raw: Any, where: str) -> None:
+    """Raises a 422 naming `where` unless `raw` is an object with one string, `image` or `image_path`."""
+    if not isinstance(raw, dict):
+        raise InputError(
+            422,
+            f"{where} must be a JSON object with 'image' or 'image_path', not {type(raw).__name__}.",
+        )
+    unknown = sorted(set(raw) - set(INPUT_KEYS))
+    if unknown:
+        raise InputError(
+            422, f"{where} has unknown key(s) {unknown}; give 'image' (base64) or 'image_path'."
+        )
+    if len(raw) != 1:
+        raise InputError(
+            422,
+            f"{where} needs exactly one of 'image' (the image file as base64) and 'image_path'.",
+        )
+    key, value = next(iter(raw.items()))
+    if not isinstance(value, str):
+        raise InputError(422, f"{where}: {key!r} must be a string, not {type(value).__name__}.")
+
+
+async def _multipart_inputs(request: Request, many: bool, max_items: int) -> List[Upload]:
+    field = "images" if many else "image"
+    async with request.form(max_files=max_items + 1) as form:
+        values = form.getlist(field)
+        if not values:
+            raise InputError(422, f"The form has no {field!r} field; put the image file(s) in it.")
+        uploads = []
+        for value in values:
+            if not isinstance(value, UploadFile):
+                raise InputError(422, f"The form field {field!r} must be a file, not text.")
+            uploads.append(Upload(value.filename or "(unnamed upload)", await value.read()))
+    if not many and len(uploads) > 1:
+        raise InputError(422, f"Send one file in {field!r}; use /predict_batch for several.")
+    return uploads
+
+
+def decode_input(raw: RawInput, settings: ServiceSettings) -> DecodedImage:
+    """Decodes one upload or checked JSON input, raising `InputError` if it is no usable image."""
+    if isinstance(raw, Upload):
+        return DecodedImage(_load(raw.data, raw.filename, settings))
+    if "image" in raw:
+        try:
+            data = decode_base64_image(raw["image"])
+        except BadInputError as error:
+            raise InputError(400, str(error))
+        return DecodedImage(_load(data, "'image'", settings))
+    path = resolve_image_path(raw["image_path"], settings.image_dir)
+    return DecodedImage(_load(path, str(raw["image_path"]), settings), image_path=raw["image_path"])
+
+
+def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
+    """The file an `image_path` names, which must lie inside `image_dir`."""
+    if image_dir is None:
+        raise InputError(
+            403,
+            "This server reads no files of its own: send the image itself, or start the server "
+            "with --image-dir FOLDER to allow 'image_path' inside FOLDER.",
+        )
+    root = Path(image_dir).resolve()
+    try:
+        path = (root / value).resolve()
+    except (OSError, ValueError) as error:
+        raise InputError(400, f"'image_path' is not a usable path ({error}).")
+    if not path.is_relative_to(root):
+        raise InputError(
+            403, f"{value} is outside the served image folder; give a path inside {image_dir}."
+        )
+    return path
+
+
+def _load(source: Union[bytes, Path], name: str, settings: ServiceSettings) -> tv_tensors.Image:
+    try:
+        return load_image(source, max_pixels=settings.max_image_pixels)
+    except (ImageLoadError, ValueError, OSError) as error:
+        category = getattr(error, "category", "unreadable")
+        reason = getattr(error, "reason", str(error))
+        status = {"too large": 413, "missing": 404}.get(category, 400)
+        raise InputError(status, f"{name}: {category} ({reason})")
+
+
+def describe(raw: RawInput) -> JsonDict:
+    """A short description of an input, for the error record of a batch."""
+    if isinstance(raw, Upload):
+        return {"filename": raw.filename}
+    return {
+        key: value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
+        for key, value in raw.items()
+    }

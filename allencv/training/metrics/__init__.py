@@ -1,0 +1,2 @@
+from allencv.training.metrics.confusion_matrix import ConfusionMatrix
+from allencv.training.metrics.multi_label_metrics import MultiLabelMetrics

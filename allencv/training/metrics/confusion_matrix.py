@@ -1,0 +1,61 @@
+from typing import List, Optional
+
+import torch
+from allennlp.nn.util import dist_reduce_sum
+from allennlp.training.metrics.metric import Metric
+
+
+@Metric.register("confusion_matrix")
+class ConfusionMatrix(Metric):
+    """
+    Counts `(gold, predicted)` label pairs: `get_metric()` returns a `num_labels x num_labels`
+    nested list whose row `i`, column `j` is the number of instances of label `i` predicted as
+    label `j` (rows are gold labels, as in scikit-learn). Sums across distributed processes.
+
+    Registered as a `Metric` with name "confusion_matrix".
+
+    # Parameters
+
+    num_labels : `int`
+    """
+
+    supports_distributed = True
+
+    def __init__(self, num_labels: int) -> None:
+        self._num_labels = num_labels
+        self._counts = torch.zeros(num_labels, num_labels, dtype=torch.long)
+
+    def __call__(
+        self,
+        predictions: torch.Tensor,
+        gold_labels: torch.Tensor,
+        mask: Optional[torch.BoolTensor] = None,
+    ) -> None:
+        """
+        # Parameters
+
+        predictions : `torch.Tensor`
+            `(batch_size, num_labels)` scores (logits or probabilities).
+        gold_labels : `torch.Tensor`
+            `(batch_size,)` gold label indices.
+        mask : `torch.BoolTensor`, optional
+            `(batch_size,)`; instances where it is false are not counted.
+        """
+        predictions, gold_labels, mask = self.detach_tensors(predictions, gold_labels, mask)
+        predicted = predictions.argmax(dim=-1).view(-1)
+        gold = gold_labels.view(-1).long()
+        if mask is not None:
+            predicted, gold = predicted[mask.view(-1)], gold[mask.view(-1)]
+        # (num_labels * num_labels,): pair (g, p) counted at g * num_labels + p.
+        pairs = torch.bincount(gold * self._num_labels + predicted, minlength=self._num_labels ** 2)
+        counts = dist_reduce_sum(pairs.view(self._num_labels, self._num_labels)).cpu()
+        self._counts += counts
+
+    def get_metric(self, reset: bool = False) -> List[List[int]]:
+        counts = self._counts.tolist()
+        if reset:
+            self.reset()
+        return counts
+
+    def reset(self) -> None:
+        self._counts = torch.zeros(self._num_labels, self._num_labels, dtype=torch.long)

@@ -1,0 +1,176 @@
+"""
+The web page in headless Chromium. Against `allennlp serve` in a subprocess: a refused file shows
+the server's message, and an image shows its label and bars (set ALLENCV_SCREENSHOT to a path to
+keep the screenshot; docs/serve_screenshot.png was made so). Against a stand-in for the detection
+and segmentation predictors: their boxes and masks are drawn over the image.
+"""
+
+import base64
+import io
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import numpy
+import PIL.Image
+import pycocotools.mask
+import pytest
+import uvicorn
+
+from allencv.predictors import ImagePredictor
+from allencv.service import create_app
+from tests.conftest import colour_image
+from tests.service.conftest import free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="Chromium and chromedriver are not installed: run scripts/install_chromium.sh "
+    "(Debian: apt-get install chromium chromium-driver) to run the browser test.",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1100,760",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER)
+    )
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def test_the_page_shows_an_uploaded_images_label(served, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, _ = served
+    wait = WebDriverWait(browser, 60)
+    browser.get(url + "/")
+    wait.until(
+        expected_conditions.text_to_be_present_in_element(
+            (By.ID, "model-info"), "basic_image_classifier"
+        )
+    )
+    assert "2 labels" in browser.find_element(By.ID, "model-info").text
+
+    (tmp_path / "notes.txt").write_text("not an image")
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "notes.txt"))
+    wait.until(expected_conditions.visibility_of_element_located((By.ID, "error")))
+    assert "notes.txt: not an image" in browser.find_element(By.ID, "error").text
+
+    colour_image((220, 40, 30), size=240, seed=3).save(tmp_path / "red.png")
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "red.png"))
+    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "top-label"), "red"))
+    assert browser.find_element(By.ID, "top-label").text == "red"
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    bars = browser.find_elements(By.CSS_SELECTOR, "#results .bar-row")
+    assert [bar.find_element(By.CLASS_NAME, "bar-name").text for bar in bars] == ["red", "blue"]
+    assert browser.execute_script("return document.getElementById('preview').naturalWidth") == 240
+
+    screenshot = tmp_path / "serve.png"
+    assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+    if os.environ.get("ALLENCV_SCREENSHOT"):
+        shutil.copy(screenshot, Path(os.environ["ALLENCV_SCREENSHOT"]))
+
+
+class BoxesAndMasksStandIn(ImagePredictor):
+    """
+    Answers as the detection and instance segmentation predictors do (`boxes`, `labels`, `scores`
+    and COCO RLE `masks`) for images 160 pixels wide, and as semantic segmentation does (a class
+    index PNG `mask`: class 2 on the right half) for others.
+    """
+
+    def predict_batch(self, images):
+        return [self._prediction(*image.shape[-2:]) for image in images]
+
+    @staticmethod
+    def _prediction(height: int, width: int):
+        if width == 160:
+            mask = numpy.zeros((height, width), dtype=numpy.uint8)
+            mask[20:60, 30:90] = 1
+            rle = pycocotools.mask.encode(numpy.asfortranarray(mask))
+            rle = {"size": rle["size"], "counts": rle["counts"].decode()}
+            return {
+                "boxes": [[30, 20, 90, 60]],
+                "labels": ["thing"],
+                "scores": [0.9],
+                "masks": [rle],
+            }
+        classes = numpy.zeros((height, width), dtype=numpy.uint8)
+        classes[:, width // 2 :] = 2
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(classes, mode="L").save(buffer, format="PNG")
+        return {"mask": base64.b64encode(buffer.getvalue()).decode()}
+
+
+@pytest.fixture(scope="module")
+def stand_in_url(trained_predictor):
+    predictor = BoxesAndMasksStandIn(trained_predictor._model, trained_predictor._dataset_reader)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(predictor), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def overlay_pixel(browser, x: int, y: int):
+    return browser.execute_script(
+        "return Array.from(document.getElementById('overlay').getContext('2d').getImageData(arguments[0], arguments[1], 1, 1).data)",
+        x,
+        y,
+    )
+
+
+def same_colour(pixel, colour) -> bool:
+    """Whether an RGBA pixel has `colour`, give or take the canvas's premultiplied-alpha rounding."""
+    return all(abs(a - b) <= 3 for a, b in zip(pixel[:3], colour))
+
+
+def test_the_page_draws_boxes_and_masks(stand_in_url, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    browser.get(stand_in_url + "/")
+    PIL.Image.new("RGB", (160, 120), (128, 128, 128)).save(tmp_path / "detect.png")
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "detect.png"))
+    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "results"), "1 found"))
+    assert "thing 90%" in browser.find_element(By.ID, "results").text
+    first_colour = [230, 25, 75]
+    inside = overlay_pixel(browser, 60, 40)
+    assert same_colour(inside, first_colour) and 0 < inside[3] < 255  # the mask, translucent
+    assert overlay_pixel(browser, 30, 40) == first_colour + [255]  # the box's edge
+    assert overlay_pixel(browser, 5, 100)[3] == 0  # outside both
+
+    PIL.Image.new("RGB", (100, 50), (128, 128, 128)).save(tmp_path / "segment.png")
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "segment.png"))
+    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "status"), "segment.png"))
+    wait.until(lambda driver: overlay_pixel(driver, 75, 25)[3] > 0)
+    assert same_colour(
+        overlay_pixel(browser, 75, 25), [60, 180, 75]
+    )  # class 2: the palette's second colour
+    assert overlay_pixel(browser, 25, 25)[3] == 0  # class 0, the background
