@@ -67,6 +67,16 @@ def write_cached_weights(torch_home: Path, model_name: str, seed: int = 0) -> Di
     return state_dict
 
 
+@pytest.fixture(scope="session")
+def shapes_dataset(tmp_path_factory) -> Path:
+    """The generated shapes detection data at 64 px: `train.json` (4 images) and `valid.json` (2)."""
+    from allencv.datasets.shapes import write_shapes_dataset
+
+    root = tmp_path_factory.mktemp("shapes")
+    write_shapes_dataset(str(root), {"train": 4, "valid": 2}, size=64, min_side=12, max_side=28)
+    return root
+
+
 #: Labels of the generated multi-label images: each paints its own horizontal band of the image.
 BANDS = {"red": ((220, 30, 30), 0), "green": ((30, 200, 40), 1), "blue": ((30, 40, 220), 2)}
 

@@ -12,7 +12,7 @@ CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
-def test_config_builds(config, colour_folders, torch_home, monkeypatch, request):
+def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monkeypatch, request):
     for model_name in ("resnet18", "resnet50"):
         write_cached_weights(torch_home, model_name)
     data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
@@ -20,6 +20,8 @@ def test_config_builds(config, colour_folders, torch_home, monkeypatch, request)
         data = request.getfixturevalue(MANIFEST_CONFIGS[config.name])
     monkeypatch.setenv("TRAIN_PATH", str(data["train"]))
     monkeypatch.setenv("VALIDATION_PATH", str(data["valid"]))
+    monkeypatch.setenv("DETECTION_TRAIN_PATH", str(shapes_dataset / "train.json"))
+    monkeypatch.setenv("DETECTION_VALIDATION_PATH", str(shapes_dataset / "valid.json"))
     params = Params.from_file(str(config))
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     instances = list(reader.read(params.pop("train_data_path")))

@@ -1,0 +1,88 @@
+import itertools
+from pathlib import Path
+from typing import List, Optional
+
+import PIL.Image
+import torch
+from allennlp.common.util import JsonDict
+from allennlp.data import DatasetReader, Instance
+from allennlp.models import Model
+from allennlp.predictors.predictor import Predictor
+from torchvision.utils import draw_bounding_boxes
+
+from allencv.predictors.image_predictor import ImagePredictor
+
+#: Box colours, one per label (cycled by vocabulary index).
+PALETTE = ["red", "lime", "blue", "yellow", "magenta", "cyan", "orange", "white"]
+
+
+@Predictor.register("object_detector")
+class ObjectDetectorPredictor(ImagePredictor):
+    """
+    Detects objects with an `ObjectDetector`; the detection models' default predictor. Each
+    output holds, for the detections scoring at least `score_threshold`, best first: `boxes`
+    (`[x1, y1, x2, y2]` pixels of the image as the reader's transforms left it, i.e. of the
+    original image when the validation reader does not resize), `labels` (names), `label_ids`
+    and `scores`; plus `image_path` when the input named a file, and `overlay_path` when
+    `overlay_dir` is set: there, each image is saved as a PNG with its boxes drawn
+    (`torchvision.utils.draw_bounding_boxes`). Inputs are as for every `ImagePredictor`.
+
+    With `allennlp predict`, set the options with `--predictor-args`, e.g.
+    `--predictor-args '{"score_threshold": 0.3, "overlay_dir": "overlays"}'`.
+
+    Registered as a `Predictor` with name "object_detector".
+
+    # Parameters
+
+    model : `Model`
+    dataset_reader : `DatasetReader`
+    frozen : `bool`, optional (default = `True`)
+    score_threshold : `float`, optional (default = `0.5`)
+    overlay_dir : `str`, optional
+        A folder (created if needed) to write the overlay images into.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        dataset_reader: DatasetReader,
+        frozen: bool = True,
+        score_threshold: float = 0.5,
+        overlay_dir: Optional[str] = None,
+    ) -> None:
+        super().__init__(model, dataset_reader, frozen)
+        self.score_threshold = score_threshold
+        self.overlay_dir = Path(overlay_dir) if overlay_dir else None
+        if self.overlay_dir is not None:
+            self.overlay_dir.mkdir(parents=True, exist_ok=True)
+        self._overlay_numbers = itertools.count()
+
+    def predict_instance(self, instance: Instance) -> JsonDict:
+        return self.predict_batch_instance([instance])[0]
+
+    def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
+        outputs = super().predict_batch_instance(instances)
+        return [self._keep_confident(instance, output) for instance, output in zip(instances, outputs)]
+
+    def _keep_confident(self, instance: Instance, output: JsonDict) -> JsonDict:
+        keep = [index for index, score in enumerate(output["scores"]) if score >= self.score_threshold]
+        for key in ("boxes", "labels", "label_ids", "scores"):
+            output[key] = [output[key][index] for index in keep]
+        if self.overlay_dir is not None:
+            output["overlay_path"] = self._write_overlay(instance, output)
+        return output
+
+    def _write_overlay(self, instance: Instance, output: JsonDict) -> str:
+        drawn = instance["image"].image  # type: ignore
+        if output["boxes"]:
+            drawn = draw_bounding_boxes(
+                drawn,
+                torch.tensor(output["boxes"], dtype=torch.float32),
+                labels=[f"{label} {score:.2f}" for label, score in zip(output["labels"], output["scores"])],
+                colors=[PALETTE[index % len(PALETTE)] for index in output["label_ids"]],
+                width=2,
+            )
+        stem = Path(output["image_path"]).stem if output.get("image_path") else "image"
+        path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
+        PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy()).save(path)
+        return str(path)

@@ -1,0 +1,86 @@
+import copy
+import os
+
+import pytest
+import torch
+import torchvision
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.testing import ModelTestCase
+from allennlp.data import Vocabulary
+
+from allencv.models import FasterRcnn, Fcos, Retinanet
+from allencv.modules.im2im_encoders import ResnetEncoder
+from tests.conftest import FIXTURES
+
+FAMILIES = ["faster_rcnn", "retinanet", "fcos"]
+
+
+class TestObjectDetectors(ModelTestCase):
+    @pytest.fixture(autouse=True, params=FAMILIES)
+    def data(self, request, shapes_dataset, monkeypatch):
+        monkeypatch.setenv("DETECTOR", request.param)
+        monkeypatch.setenv("DETECTION_TRAIN_PATH", str(shapes_dataset / "train.json"))
+        monkeypatch.setenv("DETECTION_VALIDATION_PATH", str(shapes_dataset / "valid.json"))
+        self.param_file = FIXTURES / "shapes_detector.jsonnet"
+        self.set_up_model(self.param_file, shapes_dataset / "train.json")
+
+    @staticmethod
+    def check_model_computes_gradients_correctly(model, model_batch, *args, **kwargs):
+        # A training-mode pass moves batch norm's running statistics: restore them so the saved
+        # and the loaded model can be compared afterwards.
+        state = copy.deepcopy(model.state_dict())
+        ModelTestCase.check_model_computes_gradients_correctly(model, model_batch, *args, **kwargs)
+        model.load_state_dict(state)
+
+    def test_can_train_save_and_load(self):
+        self.ensure_model_can_train_save_and_load(self.param_file)
+
+    def test_losses_and_coco_metrics(self):
+        self.model.train()
+        self.model(**self.dataset.as_tensor_dict())
+        losses = self.model.get_metrics(reset=True)
+        assert losses and all(name.startswith("loss_") for name in losses)
+        self.model.eval()
+        output = self.model.forward_on_instances(self.instances[:2])[0]
+        assert {"boxes", "scores", "labels", "label_ids", "image_path"} <= set(output)
+        assert set(output["labels"]) <= {"circle", "square", "triangle"}
+        metrics = self.model.get_metrics(reset=True)
+        assert {"map", "map_50", "map_75", "mar_100"} <= set(metrics)
+        assert all(0.0 <= metrics[name] <= 1.0 for name in metrics)
+
+
+def shapes_vocab():
+    return Vocabulary({"labels": {"circle": 3, "square": 2, "triangle": 1}})
+
+
+def test_num_classes_is_the_vocabulary_plus_background():
+    model = FasterRcnn(shapes_vocab(), backbone=ResnetEncoder("resnet18", weights=None, pool=None), fpn_channels=16)
+    assert model.num_classes == 4
+    assert model._detector.roi_heads.box_predictor.cls_score.out_features == 4
+
+
+def test_backbone_or_torchvision_model_not_both():
+    with pytest.raises(ConfigurationError, match="either a `backbone`"):
+        Retinanet(shapes_vocab())
+
+
+def test_anchor_sizes_must_match_the_pyramid():
+    with pytest.raises(ConfigurationError, match="anchor_sizes has 2 sizes but the feature pyramid has 5 levels"):
+        Fcos(shapes_vocab(), backbone=ResnetEncoder("resnet18", weights=None, pool=None), anchor_sizes=[8, 16])
+
+
+def test_torchvision_detection_weights_by_name(torch_home):
+    # torchvision's COCO weights, as its weights API finds them in the (test's own) cache.
+    name = "fasterrcnn_mobilenet_v3_large_320_fpn"
+    torch.manual_seed(0)
+    coco_model = torchvision.models.get_model(name, weights=None, weights_backbone=None)
+    url = torchvision.models.get_model_weights(name).DEFAULT.url
+    torch.save(coco_model.state_dict(), torch_home / "hub" / "checkpoints" / os.path.basename(url))
+    model = FasterRcnn(shapes_vocab(), torchvision_model=name, weights="DEFAULT", min_size=64, max_size=64)
+    detector = model._detector
+    assert torch.equal(detector.backbone.body["0"][0].weight, coco_model.backbone.body["0"][0].weight)
+    assert detector.roi_heads.box_predictor.cls_score.out_features == 4  # resized to the vocabulary
+    model.eval()
+    assert len(model(torch.rand(1, 3, 64, 64))["boxes"]) == 1
+    with pytest.raises(ConfigurationError, match="not a Retinanet model; choose one of retinanet_resnet50_fpn"):
+        Retinanet(shapes_vocab(), torchvision_model=name)

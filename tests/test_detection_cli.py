@@ -1,0 +1,70 @@
+"""
+Object detection on the user's path: `allennlp train` (through a short run of
+benchmarks/detection_map.py with training_config/faster_rcnn.jsonnet), then `evaluate` and
+`predict` as subprocesses.
+"""
+import importlib.util
+import json
+
+import PIL.Image
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.test_cli import run
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("detection_map", REPO_ROOT / "benchmarks" / "detection_map.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def trained_detector(tmp_path_factory):
+    """The mAP benchmark's smoke version: 4 training and 2 validation images of 64 px, one epoch."""
+    workdir = tmp_path_factory.mktemp("detect_cli")
+    metrics = load_benchmark().train_on_shapes(
+        workdir, num_train=4, num_valid=2, size=64, epochs=1,
+        extra_overrides={"model.min_size": 64, "model.max_size": 64, "data_loader.batch_size": 2},
+    )
+    return workdir, metrics
+
+
+def test_train_reports_losses_and_coco_metrics(trained_detector):
+    workdir, metrics = trained_detector
+    assert (workdir / "run" / "model.tar.gz").exists() and metrics["seconds"] > 0
+    assert metrics["training_loss"] > 0
+    assert {"training_loss_classifier", "training_loss_objectness"} <= set(metrics)
+    assert {"validation_map", "validation_map_50", "best_validation_map_50"} <= set(metrics)
+    assert 0.0 <= metrics["best_validation_map_50"] <= 1.0
+
+
+def test_evaluate_reports_coco_map_and_per_class_ap(trained_detector, tmp_path):
+    workdir, _ = trained_detector
+    output = tmp_path / "metrics.json"
+    run(["evaluate", str(workdir / "run" / "model.tar.gz"), str(workdir / "shapes" / "valid.json"),
+         "--output-file", str(output), "--include-package", "allencv"])
+    metrics = json.loads(output.read_text())
+    assert {"map", "map_50", "map_75", "mar_100"} <= set(metrics)
+    assert any(name.startswith("AP_") for name in metrics)
+
+
+def test_predict_with_overlays_and_a_bad_line(trained_detector, tmp_path):
+    workdir, _ = trained_detector
+    images = sorted((workdir / "shapes" / "valid").iterdir())
+    lines = [json.dumps({"image_path": str(path)}) for path in images] + [json.dumps({"image_path": "/no/such.png"})]
+    (tmp_path / "input.jsonl").write_text("\n".join(lines) + "\n")
+    overlays = tmp_path / "overlays"
+    run(["predict", str(workdir / "run" / "model.tar.gz"), str(tmp_path / "input.jsonl"),
+         "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "2", "--silent",
+         "--predictor-args", json.dumps({"score_threshold": 0.0, "overlay_dir": str(overlays)}),
+         "--include-package", "allencv"])
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(outputs) == 3 and "/no/such.png" in outputs[2]["error"]
+    for output, image in zip(outputs, images):
+        assert output["image_path"] == str(image)
+        assert len(output["boxes"]) == len(output["labels"]) == len(output["scores"]) > 0
+        assert set(output["labels"]) <= {"circle", "square", "triangle"}
+        with PIL.Image.open(output["overlay_path"]) as overlay:
+            assert overlay.size == (64, 64)
