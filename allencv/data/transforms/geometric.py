@@ -57,3 +57,42 @@ class HorizontalFlip(ImageTransform):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__(v2.RandomHorizontalFlip(p))
+
+
+@ImageTransform.register("vertical_flip")
+class VerticalFlip(ImageTransform):
+    """
+    Flips upside down with probability `p`. Registered as an `ImageTransform` with name
+    "vertical_flip".
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__(v2.RandomVerticalFlip(p))
+
+
+@ImageTransform.register("random_crop")
+class RandomCrop(ImageTransform):
+    """
+    Crops a random `size` window after padding each side by `padding` pixels of `fill` (the
+    usual augmentation for CIFAR- and MNIST-sized images). Registered as an `ImageTransform` with
+    name "random_crop".
+    """
+
+    def __init__(
+        self, size: Size, padding: Optional[int] = None, fill: int = 0, padding_mode: str = "constant"
+    ) -> None:
+        super().__init__(v2.RandomCrop(size, padding=padding, fill=fill, padding_mode=padding_mode))
+
+
+@ImageTransform.register("rotation")
+class Rotation(ImageTransform):
+    """
+    Rotates by a random angle in `[-degrees, degrees]` (or `[degrees[0], degrees[1]]`), filling
+    uncovered corners with `fill`; `expand` grows the canvas to keep the whole image. Registered
+    as an `ImageTransform` with name "rotation".
+    """
+
+    def __init__(
+        self, degrees: Union[float, Tuple[float, float]], expand: bool = False, fill: int = 0
+    ) -> None:
+        super().__init__(v2.RandomRotation(degrees, expand=expand, fill=fill))

@@ -1,2 +1,3 @@
 from allencv.modules.im2im_encoders.im2im_encoder import Im2ImEncoder
 from allencv.modules.im2im_encoders.resnet_encoder import ResnetEncoder
+from allencv.modules.im2im_encoders.small_cnn_encoder import SmallCnnEncoder
