@@ -1,4 +1,4 @@
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -7,6 +7,7 @@ from allennlp.models.model import Model
 from allennlp.nn import InitializerApplicator
 from allennlp.training.metrics import CategoricalAccuracy
 
+from allencv.models.classification_loss import ClassificationLoss, ClassWeights
 from allencv.modules.batch_augmentations import BatchAugmentation
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
@@ -59,7 +60,7 @@ class BasicImageClassifier(Model):
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
         label_smoothing: float = 0.0,
-        class_weights: Optional[Union[List[float], Dict[str, float], str]] = None,
+        class_weights: Optional[ClassWeights] = None,
         batch_augmentation: Optional[BatchAugmentation] = None,
         **kwargs,
     ) -> None:
@@ -83,9 +84,10 @@ class BasicImageClassifier(Model):
                 "a classifier needs at least 2. Check the training data's label folders."
             )
         self._classification_layer = torch.nn.Linear(im2vec_encoder.get_output_dim(), self._num_labels)
-        self._label_smoothing = label_smoothing
-        self._balanced_class_weights = class_weights == "balanced"
-        self.register_buffer("_class_weights", self._initial_class_weights(class_weights))
+        labels = vocab.get_index_to_token_vocabulary(label_namespace)
+        self._loss = ClassificationLoss(
+            [labels[index] for index in range(self._num_labels)], label_smoothing, class_weights
+        )
         self._batch_augmentation = batch_augmentation
         self._top_k = min(5, self._num_labels - 1) if self._num_labels > 2 else None
         self._accuracy = CategoricalAccuracy()
@@ -138,65 +140,9 @@ class BasicImageClassifier(Model):
                 self._top_k_accuracy(logits, label)
         return output_dict
 
-    def _loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of `(batch_size, num_labels)` logits with indices or soft targets."""
-        if self._balanced_class_weights and not self.class_weights_are_set:
-            raise ConfigurationError(
-                "model.class_weights is \"balanced\" but nothing computed them: add "
-                '{"type": "balanced_class_weights"} to trainer.callbacks.'
-            )
-        return torch.nn.functional.cross_entropy(
-            logits, targets, weight=self._class_weights, label_smoothing=self._label_smoothing
-        )
-
-    def _initial_class_weights(
-        self, class_weights: Optional[Union[List[float], Dict[str, float], str]]
-    ) -> Optional[torch.Tensor]:
-        if class_weights is None:
-            return None
-        if class_weights == "balanced":
-            # Set from the training data by `set_class_weights`; NaN until then.
-            return torch.full((self._num_labels,), float("nan"))
-        if isinstance(class_weights, str):
-            raise ConfigurationError(
-                f'model.class_weights must be a list, a dict or "balanced", got {class_weights!r}.'
-            )
-        if isinstance(class_weights, dict):
-            vocabulary = self.vocab.get_token_to_index_vocabulary(self._label_namespace)
-            unknown = sorted(set(class_weights) - set(vocabulary))
-            if unknown:
-                raise ConfigurationError(
-                    f"model.class_weights names labels that are not in the data: {', '.join(unknown)}; "
-                    f"the labels are {', '.join(sorted(vocabulary))}."
-                )
-            weights = [1.0] * self._num_labels
-            for name, weight in class_weights.items():
-                weights[vocabulary[name]] = weight
-            class_weights = weights
-        if len(class_weights) != self._num_labels:
-            raise ConfigurationError(
-                f"model.class_weights has {len(class_weights)} weights but there are "
-                f"{self._num_labels} labels; give one per label, in vocabulary order, or a dict by name."
-            )
-        return torch.tensor(class_weights, dtype=torch.float)
-
     @property
-    def class_weights_are_set(self) -> bool:
-        return self._class_weights is not None and not torch.isnan(self._class_weights).any()
-
-    def set_class_weights_from_counts(self, counts: Dict[str, int]) -> None:
-        """
-        "Balanced" weights from the number of training images of each label (scikit-learn's
-        `n_images / (n_labels * n_images_of_label)`).
-        """
-        labels = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
-        missing = [labels[index] for index in range(self._num_labels) if not counts.get(labels[index])]
-        if missing:
-            raise ConfigurationError(
-                f"Cannot balance class weights: no training images of {', '.join(missing)}."
-            )
-        per_label = torch.tensor([float(counts[labels[index]]) for index in range(self._num_labels)])
-        self._class_weights = (per_label.sum() / (self._num_labels * per_label)).to(self._class_weights)
+    def classification_loss(self) -> ClassificationLoss:
+        return self._loss
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """

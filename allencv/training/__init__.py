@@ -1,1 +1,1 @@
-from allencv.training import learning_rate_schedulers
+from allencv.training import callbacks, learning_rate_schedulers

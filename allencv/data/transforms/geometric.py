@@ -1,9 +1,11 @@
 """Transforms that move pixels: resizing, cropping and flipping."""
 from typing import List, Optional, Tuple, Union
 
+from allennlp.common.checks import ConfigurationError
 from torchvision.transforms import v2
 
 from allencv.data.transforms.image_transform import ImageTransform
+from allencv.data.transforms.weights_preset import weights_preset
 
 Size = Union[int, List[int]]
 
@@ -12,22 +14,40 @@ Size = Union[int, List[int]]
 class Resize(ImageTransform):
     """
     Resizes to `size`: `[height, width]`, or an `int` for the shorter side (keeping the aspect
-    ratio, optionally capping the longer side at `max_size`). Registered as an `ImageTransform`
-    with name "resize".
+    ratio, optionally capping the longer side at `max_size`). Instead of `size`, `weights` (a
+    torchvision weights name such as `"ResNet50_Weights.DEFAULT"`) resizes as those weights
+    expect, with their interpolation. Registered as an `ImageTransform` with name "resize".
     """
 
-    def __init__(self, size: Size, max_size: Optional[int] = None, antialias: bool = True) -> None:
-        super().__init__(v2.Resize(size, max_size=max_size, antialias=antialias))
+    def __init__(
+        self,
+        size: Optional[Size] = None,
+        max_size: Optional[int] = None,
+        antialias: bool = True,
+        weights: Optional[str] = None,
+    ) -> None:
+        interpolation = v2.InterpolationMode.BILINEAR
+        if weights is not None:
+            preset = weights_preset(weights)
+            size = size or preset.resize_size
+            interpolation = preset.interpolation
+        if size is None:
+            raise ConfigurationError("resize needs `size` (or `weights` to take it from).")
+        super().__init__(v2.Resize(size, interpolation, max_size=max_size, antialias=antialias))
 
 
 @ImageTransform.register("center_crop")
 class CenterCrop(ImageTransform):
     """
-    Crops the centre `size` (`[height, width]` or an `int` for a square). Registered as an
-    `ImageTransform` with name "center_crop".
+    Crops the centre `size` (`[height, width]` or an `int` for a square), or the crop size of
+    torchvision `weights`. Registered as an `ImageTransform` with name "center_crop".
     """
 
-    def __init__(self, size: Size) -> None:
+    def __init__(self, size: Optional[Size] = None, weights: Optional[str] = None) -> None:
+        if size is None and weights is not None:
+            size = weights_preset(weights).crop_size
+        if size is None:
+            raise ConfigurationError("center_crop needs `size` (or `weights` to take it from).")
         super().__init__(v2.CenterCrop(size))
 
 
