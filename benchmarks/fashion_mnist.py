@@ -70,7 +70,7 @@ def main() -> None:
     test = json.loads(test_metrics.read_text())
     print(json.dumps({
         "config": str(CONFIG.relative_to(REPO_ROOT)),
-        "epochs": metrics["training_epochs"] + 1,
+        "epochs": metrics["epoch"] + 1,
         "best_epoch": metrics["best_epoch"],
         "best_validation_accuracy": metrics["best_validation_accuracy"],
         "test_accuracy": test["accuracy"],
