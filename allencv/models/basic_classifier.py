@@ -8,7 +8,9 @@ from allennlp.nn import InitializerApplicator, RegularizerApplicator
 from allennlp.nn.parallel import DdpAccelerator
 from allennlp.training.metrics import CategoricalAccuracy, FBetaMeasure
 
+from allencv.models.classification_loss import ClassificationLoss, ClassWeights
 from allencv.models.vision_model import VisionModel
+from allencv.modules.batch_augmentations import BatchAugmentation
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
@@ -44,6 +46,16 @@ class BasicImageClassifier(VisionModel):
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
         Initialises the parameters (only where its regexes match).
+    label_smoothing : `float`, optional (default = `0.0`)
+        Label smoothing of the cross-entropy loss (0.1 in torchvision's recipes).
+    class_weights : `Union[List[float], Dict[str, float], str]`, optional
+        Per-label weights of the loss: a list in vocabulary order, a dict by label name (missing
+        labels weigh 1), or `"balanced"`, `n_images / (n_labels * n_images_of_label)` computed from
+        the training data by the `balanced_class_weights` trainer callback, which the config must
+        then list. The weights are saved with the model.
+    batch_augmentation : `BatchAugmentation`, optional
+        Mixes the images and labels of each training batch (e.g. `mixup`, `cutmix`); the loss then
+        uses the soft targets it makes. Evaluation batches are left alone.
     test_time_augmentation : `TestTimeAugmentation`, optional
         In evaluation mode, average the probabilities over flipped and cropped views.
     regularizer : `RegularizerApplicator`, optional
@@ -61,6 +73,9 @@ class BasicImageClassifier(VisionModel):
         num_labels: Optional[int] = None,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
+        label_smoothing: float = 0.0,
+        class_weights: Optional[ClassWeights] = None,
+        batch_augmentation: Optional[BatchAugmentation] = None,
         test_time_augmentation: Optional[TestTimeAugmentation] = None,
         regularizer: Optional[RegularizerApplicator] = None,
         serialization_dir: Optional[str] = None,
@@ -88,7 +103,11 @@ class BasicImageClassifier(VisionModel):
                 "a classifier needs at least 2. Check the training data's label folders."
             )
         self._classification_layer = torch.nn.Linear(im2vec_encoder.get_output_dim(), self._num_labels)
-        self._loss = torch.nn.CrossEntropyLoss()
+        labels = vocab.get_index_to_token_vocabulary(label_namespace)
+        self._loss = ClassificationLoss(
+            [labels[index] for index in range(self._num_labels)], label_smoothing, class_weights
+        )
+        self._batch_augmentation = batch_augmentation
         self._top_k = min(5, self._num_labels - 1) if self._num_labels > 2 else None
         self._accuracy = CategoricalAccuracy()
         self._top_k_accuracy = CategoricalAccuracy(top_k=self._top_k) if self._top_k else None
@@ -119,6 +138,10 @@ class BasicImageClassifier(VisionModel):
         An output dictionary with `logits` and `probs`, both `(batch_size, num_labels)`, `loss`
         when `label` is given, and `image_path` when the metadata holds it.
         """
+        targets = None if label is None else label.long().view(-1)
+        if self.training and targets is not None and self._batch_augmentation is not None:
+            # (batch_size, channels, height, width) and (batch_size, num_labels) soft targets
+            image, targets = self._batch_augmentation(image, targets, self._num_labels)
         if self._test_time_augmentation is not None and not self.training:
             # (batch_size, num_labels): log of the probabilities averaged over the views.
             probs = self._test_time_augmentation.average(
@@ -132,7 +155,7 @@ class BasicImageClassifier(VisionModel):
         if any(path is not None for path in paths):
             output_dict["image_path"] = paths
         if label is not None:
-            output_dict["loss"] = self._loss(logits, label.long().view(-1))
+            output_dict["loss"] = self._loss(logits, targets)
             self._accuracy(logits, label)
             if self._top_k_accuracy is not None:
                 self._top_k_accuracy(logits, label)
@@ -151,6 +174,10 @@ class BasicImageClassifier(VisionModel):
             vectors = self._dropout(vectors)
         # (batch_size, num_labels)
         return self._classification_layer(vectors)
+
+    @property
+    def classification_loss(self) -> ClassificationLoss:
+        return self._loss
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """

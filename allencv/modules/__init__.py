@@ -2,3 +2,4 @@ from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
 from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
+from allencv.modules.batch_augmentations import BatchAugmentation

@@ -1,4 +1,4 @@
-from allencv.training import metrics  # noqa: F401
+from allencv.training import callbacks, learning_rate_schedulers, metrics  # noqa: F401
 from allencv.training.checkpoint_loading import allow_numpy_scalars_in_checkpoints
 
 allow_numpy_scalars_in_checkpoints()

@@ -1,5 +1,6 @@
 import logging
 import os
+import random
 from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional
 
@@ -48,6 +49,13 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
         Preprocessing and augmentation (see `ImageDatasetReader`).
     label_namespace : `str`, optional (default = `"labels"`)
         The vocabulary namespace of the labels.
+    shuffle : `bool`, optional (default = `False`)
+        Read the files in a new random order on every pass. Random augmentations are redrawn only
+        when the data loader re-reads the data each epoch, i.e. when its `max_instances_in_memory`
+        is set (otherwise allennlp caches the first pass); shuffling then mixes the labels within
+        each chunk it keeps in memory. With `num_workers > 0` every epoch uses the same order.
+    seed : `int`, optional (default = `13370`)
+        Seed of the shuffled orders, so that runs repeat.
     **kwargs
         Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
     """
@@ -56,14 +64,20 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
         self,
         transforms: Optional[List[ImageTransform]] = None,
         label_namespace: str = "labels",
+        shuffle: bool = False,
+        seed: int = 13370,
         **kwargs,
     ) -> None:
         super().__init__(transforms=transforms, **kwargs)
         self.label_namespace = label_namespace
+        self.shuffle = shuffle
+        self._random = random.Random(seed)
 
     def _read(self, file_path: str) -> Iterable[Instance]:
         root = resolve_directory(file_path)
         files = list_labelled_files(root)
+        if self.shuffle:
+            self._random.shuffle(files)
         self.skipped = SkippedFiles()
         read_per_label: Dict[str, int] = {label: 0 for label in label_folders(root)}
         for file in self.shard_iterable(files):

@@ -1,2 +1,3 @@
 from allencv.modules.im2vec_encoders.im2vec_encoder import Im2VecEncoder
 from allencv.modules.im2vec_encoders.flatten_encoder import FlattenEncoder
+from allencv.modules.im2vec_encoders.pooling_encoder import GlobalPoolEncoder

@@ -1,0 +1,1 @@
+from allencv.training.callbacks.balanced_class_weights import BalancedClassWeights

@@ -1,0 +1,1 @@
+from allencv.training.learning_rate_schedulers.warmup_cosine import WarmupCosine

@@ -1,0 +1,79 @@
+import pytest
+import torch
+import torchvision
+from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
+
+from allencv.modules.im2im_encoders import Im2ImEncoder, TorchvisionEncoder
+from tests.conftest import write_cached_weights
+
+
+def build(**config):
+    return Im2ImEncoder.from_params(Params({"type": "torchvision", **config}))
+
+
+@pytest.mark.parametrize("model_name", ["resnet18", "mobilenet_v3_small", "shufflenet_v2_x0_5", "densenet121"])
+def test_static_feature_info_matches_the_forward_pass(model_name):
+    encoder = build(model_name=model_name).eval()
+    images = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        features = encoder.forward_features(images)
+        output = encoder(images)
+    info = encoder.get_feature_info()
+    assert [entry.name for entry in info] == list(features)
+    assert [entry.stride for entry in info] == sorted({entry.stride for entry in info})
+    for entry in info:
+        assert features[entry.name].shape[1:] == (entry.channels, 64 // entry.stride, 64 // entry.stride)
+    assert output.shape == (1, encoder.get_output_channels(), 2, 2)
+    assert encoder.get_output_stride() == 32
+
+
+def test_resnet_stages_and_parameter_names():
+    encoder = build(model_name="resnet18")
+    assert [tuple(entry) for entry in encoder.get_feature_info()] == [
+        ("relu", 64, 2), ("layer1", 64, 4), ("layer2", 128, 8), ("layer3", 256, 16), ("layer4", 512, 32),
+    ]
+    names = [name for name, _ in encoder.named_parameters()]
+    assert "model.layer4.0.conv1.weight" in names and not any(name.startswith("model.fc") for name in names)
+
+
+def test_weights_by_name_come_from_the_cache(torch_home):
+    state_dict = write_cached_weights(torch_home, "resnet18", seed=3)
+    encoder = build(model_name="resnet18", weights="DEFAULT")
+    assert torch.equal(encoder.model.conv1.weight, state_dict["conv1.weight"])
+
+
+def test_weights_from_a_local_file(tmp_path):
+    torch.manual_seed(5)
+    state_dict = torchvision.models.get_model("mobilenet_v3_small").state_dict()
+    torch.save(state_dict, tmp_path / "mobilenet.pth")
+    encoder = build(model_name="mobilenet_v3_small", weights_path=str(tmp_path / "mobilenet.pth"))
+    assert torch.equal(encoder.model.features[0][0].weight, state_dict["features.0.0.weight"])
+
+
+def test_output_stage_and_pooling():
+    encoder = build(model_name="resnet18", output_stage="layer2", pool="max")
+    assert encoder.get_output_channels() == 128 and encoder.get_output_stride() == 8
+    assert encoder.get_fixed_output_size() == (1, 1)
+    assert encoder(torch.rand(2, 3, 32, 32)).shape == (2, 128, 1, 1)
+    assert not hasattr(encoder.model, "layer3")
+
+
+def test_frozen_stages_get_no_gradients_and_keep_batch_norm_statistics():
+    encoder = build(model_name="resnet18", frozen_stages=2)  # the stem and layer1
+    assert not encoder.model.conv1.weight.requires_grad
+    assert not encoder.model.layer1[1].conv2.weight.requires_grad
+    assert encoder.model.layer2[0].conv1.weight.requires_grad
+    encoder.train()
+    assert not encoder.model.layer1[0].bn1.training and encoder.model.layer2[0].bn1.training
+
+
+def test_clear_errors():
+    with pytest.raises(ConfigurationError, match="not a torchvision classification model"):
+        TorchvisionEncoder("fasterrcnn_resnet50_fpn")
+    with pytest.raises(ConfigurationError, match="vision transformer"):
+        TorchvisionEncoder("vit_b_16")
+    with pytest.raises(ConfigurationError, match="no stage 'layer9'; its stages are conv1"):
+        TorchvisionEncoder("resnet18", output_stage="layer9")
+    with pytest.raises(ConfigurationError, match="frozen_stages must be between 0 and"):
+        TorchvisionEncoder("resnet18", frozen_stages=9)
