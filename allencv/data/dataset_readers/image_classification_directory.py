@@ -9,6 +9,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 from torchvision import tv_tensors
 
+from allencv.data.dataset_readers.indexed_reader import IndexedReader
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
 from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 @DatasetReader.register("image_classification_directory")
-class ImageClassificationDirectoryReader(ImageDatasetReader):
+class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
     """
     Reads a folder laid out as `<file_path>/<label>/<image>` (torchvision's `ImageFolder`
     layout, and the seed tutorial's `PetImages/train/Cat/1.jpg`). Each image becomes an
@@ -31,6 +32,9 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
     suffix in any letter case (jpg, jpeg, png, bmp, gif, webp, tif, tiff); every other file,
     hidden files included, is skipped and counted, as is every file that fails to decode (see
     `ImageDatasetReader`). A label folder without one readable image gets a warning.
+
+    It is an `IndexedReader`: its items are `(path, label)` pairs, so `TorchDataLoader` reads it
+    map-style.
 
     Registered as a `DatasetReader` with name "image_classification_directory".
 
@@ -58,19 +62,29 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
         files = list_labelled_files(root)
         self.skipped = SkippedFiles()
         read_per_label: Dict[str, int] = {label: 0 for _, label in files}
-        for path, label in self.shard_iterable(files):
-            if not is_image_file(path) or path.name.startswith("."):
-                self._skip_non_image(path)
+        for item in self.shard_iterable(files):
+            instance = self.item_to_instance(item)
+            if instance is None:
                 continue
-            image = self.try_load_image(path)
-            if image is None:
-                continue
-            read_per_label[label] += 1
-            yield self.text_to_instance(image, label, image_path=str(path))
+            read_per_label[item[1]] += 1
+            yield instance
         self.skipped.log(logger, str(root))
         if self._is_only_reader():
             for label in sorted(label for label, count in read_per_label.items() if count == 0):
                 logger.warning("Label folder %s has no readable image.", root / label)
+
+    def list_items(self, file_path: str) -> List[Tuple[Path, str]]:
+        return list_labelled_files(resolve_directory(file_path))
+
+    def item_to_instance(self, item: Tuple[Path, str]) -> Optional[Instance]:
+        path, label = item
+        if not is_image_file(path) or path.name.startswith("."):
+            self._skip_non_image(path)
+            return None
+        image = self.try_load_image(path)
+        if image is None:
+            return None
+        return self.text_to_instance(image, label, image_path=str(path))
 
     def _skip_non_image(self, path: Path) -> None:
         category = "hidden file" if path.name.startswith(".") else "not an image file"
