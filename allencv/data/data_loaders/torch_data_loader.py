@@ -19,6 +19,7 @@ from allencv.data.data_loaders.instance_datasets import (
     ReaderBatches,
     unchanged,
 )
+from allencv.data.data_loaders.shard_batches import ShardBatches
 from allencv.data.dataset_readers.indexed_reader import IndexedReader
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
 
@@ -49,8 +50,11 @@ class TorchDataLoader(DataLoader):
 
     Either way every instance is read exactly once per epoch, whatever `num_workers`, and under
     distributed training each process reads a disjoint `1 / world_size` of the data (every
-    `world_size`-th item, as `shard_iterable` does). Files the reader skips (corrupt images) are
-    counted and logged once per pass, as the reader does.
+    `world_size`-th item, as `shard_iterable` does). Map-style, every process also runs the same
+    number of batches (see `ShardBatches`), so that allennlp's trainer, which stops all processes
+    when the first one runs out of batches, trains and validates on all of the data; iterable-style
+    shard sizes are unknown, so a process may stop a batch short, as with allennlp's own loader.
+    Files the reader skips (corrupt images) are counted and logged once per pass.
 
     Registered as a `DataLoader` with name "torch".
 
@@ -139,6 +143,8 @@ class TorchDataLoader(DataLoader):
         self._vocab: Optional[Vocabulary] = None
         self._loader: Optional[torch.utils.data.DataLoader] = None
         self._batch_generator: Optional[Iterator[TensorDict]] = None
+        self._num_listed = 0
+        self._world_size = 1
         # Listing the items also checks the data path now, before any training.
         self._items: Optional[Sequence] = (
             self._list_items() if isinstance(reader, IndexedReader) and batch_sampler is None else None
@@ -148,8 +154,10 @@ class TorchDataLoader(DataLoader):
         items = self.reader.list_items(self.data_path)  # type: ignore[attr-defined]
         if self.reader.max_instances is not None:
             items = items[: self.reader.max_instances]
+        self._num_listed = len(items)
         if util.is_distributed():
-            items = items[dist.get_rank():: dist.get_world_size()]
+            self._world_size = dist.get_world_size()
+            items = items[dist.get_rank():: self._world_size]
         return items
 
     def index_with(self, vocab: Vocabulary) -> None:
@@ -165,8 +173,7 @@ class TorchDataLoader(DataLoader):
         if self._items is None:
             # Iterable-style reading cannot know its length without reading everything.
             raise TypeError
-        full, rest = divmod(len(self._items), self.batch_size)  # type: ignore[arg-type]
-        return full + (1 if rest and not self.drop_last else 0)
+        return len(self._sampler(self.shuffle, self.drop_last))
 
     def __iter__(self) -> Iterator[TensorDict]:
         if self._vocab is None:
@@ -231,10 +238,15 @@ class TorchDataLoader(DataLoader):
         dataset.vocab = self._vocab
         return dataset
 
-    def _sampler(self, shuffle: bool, drop_last: bool) -> torch.utils.data.BatchSampler:
-        indices = range(len(self._items))  # type: ignore[arg-type]
-        sampler = torch.utils.data.RandomSampler(indices) if shuffle else torch.utils.data.SequentialSampler(indices)
-        return torch.utils.data.BatchSampler(sampler, self.batch_size or 1, drop_last)  # type: ignore[arg-type]
+    def _sampler(self, shuffle: bool, drop_last: bool) -> ShardBatches:
+        return ShardBatches(
+            self._num_listed,
+            len(self._items),  # type: ignore[arg-type]
+            self.batch_size or 1,
+            shuffle,
+            drop_last,
+            self._world_size,
+        )
 
     def _torch_loader(self, dataset, batch_sampler) -> torch.utils.data.DataLoader:
         return torch.utils.data.DataLoader(
