@@ -20,7 +20,7 @@ def test_two_process_training_aggregates_metrics_over_both_shards(tmp_path):
          "--include-package", "allencv"], env=env)
 
     metrics = json.loads((serialization_dir / "metrics.json").read_text())
-    assert metrics["training_epochs"] == 1
+    assert metrics["epoch"] == 1
     # The archived model (rank 0's weights, which DDP keeps equal on both ranks) evaluated in
     # one process on all 9 images scores exactly what the 2 processes reported together.
     output = tmp_path / "evaluation.json"

@@ -7,6 +7,7 @@ from allencv.modules.im2im_encoders.im2im_encoder import Im2ImEncoder
 from allencv.modules.pretrained import build_torchvision_model
 
 RESNET_MODELS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+AUTOCAST_DTYPES = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 POOLING = {"avg": torch.nn.AdaptiveAvgPool2d(1), "max": torch.nn.AdaptiveMaxPool2d(1)}
 
 
@@ -34,6 +35,13 @@ class ResnetEncoder(Im2ImEncoder):
         A local checkpoint to load instead of `weights`.
     pool : `str`, optional (default = `"avg"`)
         `"avg"` or `"max"` global pooling to `1x1`, or null for the feature map.
+    channels_last : `bool`, optional (default = `False`)
+        Run the convolutions in torch's `channels_last` memory format (weights and inputs), which
+        oneDNN and cuDNN often run faster. Measure it: `benchmarks/cpu_speedups.py`.
+    autocast_dtype : `str`, optional
+        `"bfloat16"` or `"float16"`: run the ResNet under `torch.autocast` in that precision, on
+        whatever device the images are (e.g. bf16 on CPUs with AVX512-BF16 or AMX); its output is
+        float32 again. On GPUs, the trainer's `use_amp` does this for the whole model.
     """
 
     def __init__(
@@ -43,6 +51,8 @@ class ResnetEncoder(Im2ImEncoder):
         weights: Optional[str] = "DEFAULT",
         weights_path: Optional[str] = None,
         pool: Optional[str] = "avg",
+        channels_last: bool = False,
+        autocast_dtype: Optional[str] = None,
     ) -> None:
         super().__init__()
         if resnet_model not in RESNET_MODELS:
@@ -69,6 +79,15 @@ class ResnetEncoder(Im2ImEncoder):
         )
         for parameter in self.parameters():
             parameter.requires_grad = requires_grad
+        if autocast_dtype not in AUTOCAST_DTYPES:
+            raise ConfigurationError(
+                f"autocast_dtype must be one of {', '.join(name for name in AUTOCAST_DTYPES if name)} or null, "
+                f"got {autocast_dtype!r}."
+            )
+        self._autocast_dtype = AUTOCAST_DTYPES[autocast_dtype]
+        self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            self.layers.to(memory_format=torch.channels_last)
 
     def get_output_channels(self) -> int:
         return self._output_channels
@@ -82,4 +101,9 @@ class ResnetEncoder(Im2ImEncoder):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         # (batch_size, 3, height, width) -> (batch_size, channels, height / 32, width / 32),
         # or (batch_size, channels, 1, 1) when pooled.
-        return self.layers(images)
+        images = images.contiguous(memory_format=self._memory_format)
+        if self._autocast_dtype is None:
+            return self.layers(images)
+        with torch.autocast(images.device.type, dtype=self._autocast_dtype):
+            features = self.layers(images)
+        return features.float()
