@@ -14,9 +14,10 @@ install: $(INSTALLED)
 $(INSTALLED): requirements.txt setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# allennlp 2.10.1 pins torch<1.13, which has no wheels for Python 3.11: install it alone,
-	# then its runtime dependencies (and the pinned torch/torchvision) from requirements.txt.
+	# then its runtime dependencies (and the pinned torch/torchvision) from requirements.txt;
+	# pip would otherwise warn that they are newer than allennlp's own pins.
 	$(BIN)/python -m pip install --quiet --no-deps allennlp==2.10.1
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-warn-conflicts -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(INSTALLED)
 

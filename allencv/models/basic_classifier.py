@@ -7,12 +7,13 @@ from allennlp.models.model import Model
 from allennlp.nn import InitializerApplicator
 from allennlp.training.metrics import CategoricalAccuracy
 
+from allencv.models.vision_model import VisionModel
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
 
 
 @Model.register("basic_image_classifier")
-class BasicImageClassifier(Model):
+class BasicImageClassifier(VisionModel):
     """
     Classifies an image: an optional `Im2ImEncoder` turns it into a feature map, an
     `Im2VecEncoder` turns that into a vector, and a linear layer predicts the label.

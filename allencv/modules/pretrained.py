@@ -4,7 +4,9 @@ its cache (`$TORCH_HOME/hub/checkpoints`), or a local file.
 """
 import logging
 import os
-from typing import Any, Dict, Optional
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Dict, Iterator, Optional
 from urllib.error import URLError
 
 import torch
@@ -16,8 +18,24 @@ from torchvision.models import WeightsEnum
 logger = logging.getLogger(__name__)
 
 
+_SKIP_PRETRAINED: ContextVar[bool] = ContextVar("skip_pretrained_weights", default=False)
+
+
 class PretrainedWeightsUnavailable(ConfigurationError):
     """Pretrained weights that are neither cached nor downloadable (e.g. offline)."""
+
+
+@contextmanager
+def pretrained_weights_skipped() -> Iterator[None]:
+    """
+    Within this block `build_torchvision_model` ignores `weights` and `weights_path`: for loading
+    a trained archive, whose own weights replace them, on a machine that may not have them.
+    """
+    token = _SKIP_PRETRAINED.set(True)
+    try:
+        yield
+    finally:
+        _SKIP_PRETRAINED.reset(token)
 
 
 def build_torchvision_model(
@@ -30,13 +48,15 @@ def build_torchvision_model(
       or `model`), loaded with `weights_only=True`; or else
     - `weights`, a torchvision weights name such as `"DEFAULT"` or `"IMAGENET1K_V2"`, fetched
       through torchvision's weights API into its cache (`$TORCH_HOME/hub/checkpoints`); or else
-    - random initialisation, when both are `None`.
+    - random initialisation, when both are `None` (or inside `pretrained_weights_skipped()`).
     """
     available = torchvision.models.list_models()
     if name not in available:
         raise ConfigurationError(
             f"Unknown torchvision model {name!r}. Choose one of: {', '.join(sorted(available))}."
         )
+    if _SKIP_PRETRAINED.get():
+        weights = weights_path = None
     if weights_path is not None:
         model = torchvision.models.get_model(name, weights=None, **kwargs)
         model.load_state_dict(load_state_dict(weights_path))

@@ -21,16 +21,16 @@ def test_from_params_with_the_seeds_keys(torch_home):
 def test_default_weights_come_from_torchvisions_cache(torch_home):
     written = write_cached_weights(torch_home, "resnet18", seed=3)
     encoder = ResnetEncoder("resnet18")
-    assert torch.equal(encoder.layers[0].weight, written["conv1.weight"])
-    assert torch.equal(encoder.layers[7][1].conv2.weight, written["layer4.1.conv2.weight"])
+    assert torch.equal(encoder.resnet.conv1.weight, written["conv1.weight"])
+    assert torch.equal(encoder.resnet.layer4[1].conv2.weight, written["layer4.1.conv2.weight"])
 
 
 def test_weights_by_torchvision_name_and_from_a_local_file(torch_home, tmp_path):
     written = write_cached_weights(torch_home, "resnet18", seed=4)
-    assert torch.equal(ResnetEncoder("resnet18", weights="IMAGENET1K_V1").layers[0].weight, written["conv1.weight"])
+    assert torch.equal(ResnetEncoder("resnet18", weights="IMAGENET1K_V1").resnet.conv1.weight, written["conv1.weight"])
     torch.save({"state_dict": written}, tmp_path / "mine.pt")
     encoder = ResnetEncoder("resnet18", weights_path=str(tmp_path / "mine.pt"))
-    assert torch.equal(encoder.layers[0].weight, written["conv1.weight"])
+    assert torch.equal(encoder.resnet.conv1.weight, written["conv1.weight"])
 
 
 def test_offline_without_cached_weights_says_where_to_put_them(torch_home):
@@ -56,6 +56,18 @@ def test_requires_grad_false_freezes_and_feature_map_option():
     assert encoder(torch.rand(1, 3, 100, 64)).shape == (1, 512, 4, 2)
 
 
+@pytest.mark.parametrize("resnet_model, channels", [("resnet18", [64, 128, 256, 512]), ("resnet50", [256, 512, 1024, 2048])])
+def test_multi_scale_features_match_their_static_info(resnet_model, channels):
+    encoder = ResnetEncoder(resnet_model, weights=None)
+    info = encoder.get_feature_info()
+    assert [stage.channels for stage in info] == channels
+    assert [stage.stride for stage in info] == [4, 8, 16, 32]
+    features = encoder.forward_features(torch.rand(1, 3, 64, 96))
+    for stage in info:
+        assert features[stage.name].shape == (1, stage.channels, 64 // stage.stride, 96 // stage.stride)
+    assert encoder.get_output_channels() == channels[-1]
+
+
 def test_channels_last_and_bf16_autocast_are_config_options_that_keep_the_outputs():
     torch.manual_seed(0)
     plain = ResnetEncoder("resnet18", weights=None).eval()
@@ -64,7 +76,7 @@ def test_channels_last_and_bf16_autocast_are_config_options_that_keep_the_output
         "channels_last": True, "autocast_dtype": "bfloat16",
     })).eval()
     fast.load_state_dict(plain.state_dict())
-    assert fast.layers[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert fast.resnet.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     images = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         expected, actual = plain(images), fast(images)

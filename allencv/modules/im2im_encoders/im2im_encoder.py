@@ -1,8 +1,16 @@
 import math
-from typing import Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 from allennlp.common import Registrable
+
+
+class FeatureInfo(NamedTuple):
+    """One stage of an encoder: its name, channels and stride (input pixels per output position)."""
+
+    name: str
+    channels: int
+    stride: int
 
 
 class Im2ImEncoder(torch.nn.Module, Registrable):
@@ -13,6 +21,10 @@ class Im2ImEncoder(torch.nn.Module, Registrable):
 
     Like timm's feature metadata, the output channels and stride are known statically, without a
     forward pass, so models can check that their parts fit together when they are built.
+
+    Encoders with several stages (e.g. a ResNet's four) also expose them all, for multi-scale
+    heads such as FPNs in detection and segmentation: `get_feature_info()` describes them
+    statically and `forward_features()` returns their feature maps.
     """
 
     def get_output_channels(self) -> int:
@@ -33,6 +45,17 @@ class Im2ImEncoder(torch.nn.Module, Registrable):
             return fixed
         stride = self.get_output_stride()
         return math.ceil(input_size[0] / stride), math.ceil(input_size[1] / stride)
+
+    def get_feature_info(self) -> List[FeatureInfo]:
+        """The stages `forward_features` returns, from shallowest to deepest."""
+        raise NotImplementedError(f"{type(self).__name__} does not expose multi-scale features.")
+
+    def forward_features(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """
+        Each stage's feature map, keyed by `FeatureInfo.name`: `(batch_size, channels,
+        ceil(height / stride), ceil(width / stride))`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not expose multi-scale features.")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

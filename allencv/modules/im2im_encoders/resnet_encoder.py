@@ -1,14 +1,15 @@
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError
 
-from allencv.modules.im2im_encoders.im2im_encoder import Im2ImEncoder
+from allencv.modules.im2im_encoders.im2im_encoder import FeatureInfo, Im2ImEncoder
 from allencv.modules.pretrained import build_torchvision_model
 
 RESNET_MODELS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+STAGES = ("layer1", "layer2", "layer3", "layer4")
 AUTOCAST_DTYPES = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-POOLING = {"avg": torch.nn.AdaptiveAvgPool2d(1), "max": torch.nn.AdaptiveMaxPool2d(1)}
+POOLING = {"avg": torch.nn.AdaptiveAvgPool2d, "max": torch.nn.AdaptiveMaxPool2d}
 
 
 @Im2ImEncoder.register("pretrained_resnet")
@@ -37,11 +38,11 @@ class ResnetEncoder(Im2ImEncoder):
         `"avg"` or `"max"` global pooling to `1x1`, or null for the feature map.
     channels_last : `bool`, optional (default = `False`)
         Run the convolutions in torch's `channels_last` memory format (weights and inputs), which
-        oneDNN and cuDNN often run faster. Measure it: `benchmarks/cpu_speedups.py`.
+        oneDNN and cuDNN often run faster. Measure it: `benchmarks/training.py --channels-last 1`.
     autocast_dtype : `str`, optional
         `"bfloat16"` or `"float16"`: run the ResNet under `torch.autocast` in that precision, on
-        whatever device the images are (e.g. bf16 on CPUs with AVX512-BF16 or AMX); its output is
-        float32 again. On GPUs, the trainer's `use_amp` does this for the whole model.
+        whatever device the images are (e.g. bf16 on CPUs with AVX512-BF16 or AMX); its features
+        are float32 again. On GPUs, the trainer's `use_amp` does this for the whole model.
     """
 
     def __init__(
@@ -61,22 +62,9 @@ class ResnetEncoder(Im2ImEncoder):
             )
         if pool is not None and pool not in POOLING:
             raise ConfigurationError(f"pool must be one of {sorted(POOLING)} or null, got {pool!r}.")
-        resnet = build_torchvision_model(resnet_model, weights=weights, weights_path=weights_path)
-        self._output_channels = resnet.fc.in_features
-        resnet.fc = torch.nn.Identity()
-        resnet.avgpool = POOLING[pool] if pool is not None else torch.nn.Identity()
-        self._pool = pool
-        self.layers = torch.nn.Sequential(
-            resnet.conv1,
-            resnet.bn1,
-            resnet.relu,
-            resnet.maxpool,
-            resnet.layer1,
-            resnet.layer2,
-            resnet.layer3,
-            resnet.layer4,
-            resnet.avgpool,
-        )
+        self.resnet = build_torchvision_model(resnet_model, weights=weights, weights_path=weights_path)
+        del self.resnet.fc, self.resnet.avgpool  # the classification head is the model's job
+        self.pool = POOLING[pool](1) if pool is not None else None
         for parameter in self.parameters():
             parameter.requires_grad = requires_grad
         if autocast_dtype not in AUTOCAST_DTYPES:
@@ -87,23 +75,50 @@ class ResnetEncoder(Im2ImEncoder):
         self._autocast_dtype = AUTOCAST_DTYPES[autocast_dtype]
         self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
         if channels_last:
-            self.layers.to(memory_format=torch.channels_last)
+            self.resnet.to(memory_format=torch.channels_last)
 
     def get_output_channels(self) -> int:
-        return self._output_channels
+        return self.get_feature_info()[-1].channels
 
     def get_output_stride(self) -> int:
         return 32
 
     def get_fixed_output_size(self) -> Optional[Tuple[int, int]]:
-        return (1, 1) if self._pool is not None else None
+        return (1, 1) if self.pool is not None else None
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        # (batch_size, 3, height, width) -> (batch_size, channels, height / 32, width / 32),
-        # or (batch_size, channels, 1, 1) when pooled.
+    def get_feature_info(self) -> List[FeatureInfo]:
+        return [
+            FeatureInfo(name, self._stage_channels(name), stride)
+            for name, stride in zip(STAGES, (4, 8, 16, 32))
+        ]
+
+    def _stage_channels(self, name: str) -> int:
+        last_block = getattr(self.resnet, name)[-1]
+        last_norm = last_block.bn3 if hasattr(last_block, "bn3") else last_block.bn2
+        return last_norm.num_features
+
+    def forward_features(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
         images = images.contiguous(memory_format=self._memory_format)
         if self._autocast_dtype is None:
-            return self.layers(images)
+            return self._stages(images)
         with torch.autocast(images.device.type, dtype=self._autocast_dtype):
-            features = self.layers(images)
-        return features.float()
+            stages = self._stages(images)
+        return {name: features.float() for name, features in stages.items()}
+
+    def _stages(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        resnet = self.resnet
+        # (batch_size, 64, height / 4, width / 4)
+        features = resnet.maxpool(resnet.relu(resnet.bn1(resnet.conv1(images))))
+        stages = {}
+        for name in STAGES:
+            features = getattr(resnet, name)(features)
+            stages[name] = features
+        return stages
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        # (batch_size, channels, height / 32, width / 32)
+        features = self.forward_features(images)["layer4"]
+        if self.pool is not None:
+            # (batch_size, channels, 1, 1)
+            features = self.pool(features)
+        return features
