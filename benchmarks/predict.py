@@ -21,6 +21,7 @@ from allennlp.predictors import Predictor
 from torchvision import datasets
 from torchvision.transforms import v2
 
+import allencv  # noqa: F401  (registers the reader, model and predictor)
 from benchmarks.common import IMAGENET_MEAN, IMAGENET_STD, arguments, compare, report, write_jpeg_folder
 
 READER = {
