@@ -6,19 +6,16 @@
 //   allennlp train training_config/small_cnn_from_scratch.jsonnet --include-package allencv -s runs/fmnist
 //
 // Augmentation (a random 28px crop of the image padded by 2, and a left-right flip) is redrawn
-// every epoch: the reader shuffles, and `max_instances_in_memory` makes the loader re-read the
-// data each epoch instead of caching the first pass. `batches_per_epoch` tells the learning rate
-// schedule the epoch length, which a lazy loader cannot know in advance.
+// every epoch: AllenCV's `torch` data loader caches nothing (allennlp's default loader would
+// reuse the first epoch's crops), and it knows the epoch length for the learning rate schedule.
 local size = 28;
 local normalize = { type: "normalize", mean: [0.286, 0.286, 0.286], std: [0.353, 0.353, 0.353] };
-local train_images = 55000;
 local batch_size = 128;
 local labels = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shirt", "sneaker", "t-shirt", "trouser"];
 
 {
   dataset_reader: {
     type: "image_classification_directory",
-    shuffle: true,
     transforms: [
       { type: "resize", size: [size, size] },
       { type: "random_crop", size: size, padding: 2 },
@@ -42,12 +39,7 @@ local labels = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shi
     dropout: 0.2,
     label_smoothing: 0.1,
   },
-  data_loader: {
-    batch_size: batch_size,
-    shuffle: true,
-    max_instances_in_memory: 4096,
-    batches_per_epoch: std.floor(train_images / batch_size),
-  },
+  data_loader: { type: "torch", batch_size: batch_size, shuffle: true, num_workers: 1 },
   validation_data_loader: { batch_size: 256 },
   trainer: {
     optimizer: { type: "adamw", lr: 0.003, weight_decay: 0.05 },

@@ -6,17 +6,16 @@
 //   TRAIN_PATH=data/PetImages/train VALIDATION_PATH=data/PetImages/val \
 //   allennlp train training_config/strong_augmentation.jsonnet --include-package allencv -s runs/strong
 //
-// Random augmentation is redrawn every epoch: the reader shuffles, and `max_instances_in_memory`
-// makes the loader re-read the data each epoch instead of caching the first pass. `batches_per_epoch`
-// gives the schedule the epoch length (set it to your number of training images / batch_size). Use
-// `num_gradient_accumulation_steps` to reach a large effective batch on a small GPU.
+// Random augmentation is redrawn every epoch: AllenCV's `torch` data loader caches nothing
+// (allennlp's default loader would reuse the first epoch's augmentations), and it knows the epoch
+// length for the schedule. Use `num_gradient_accumulation_steps` to reach a large effective batch
+// on a small GPU.
 local weights = "ResNet50_Weights.IMAGENET1K_V2";
 local batch_size = 32;
 
 {
   dataset_reader: {
     type: "image_classification_directory",
-    shuffle: true,
     transforms: [
       { type: "random_resized_crop", size: 176 },
       { type: "horizontal_flip" },
@@ -45,12 +44,7 @@ local batch_size = 32;
       choices: [{ type: "mixup", alpha: 0.2 }, { type: "cutmix", alpha: 1.0 }],
     },
   },
-  data_loader: {
-    batch_size: batch_size,
-    shuffle: true,
-    max_instances_in_memory: 1024,
-    batches_per_epoch: 100,
-  },
+  data_loader: { type: "torch", batch_size: batch_size, shuffle: true, num_workers: 2 },
   validation_data_loader: { batch_size: 64 },
   trainer: {
     optimizer: { type: "sgd", lr: 0.05, momentum: 0.9, weight_decay: 0.00002, nesterov: true },

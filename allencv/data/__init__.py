@@ -1,5 +1,5 @@
 from allencv.data.image_loading import ImageLoadError, load_image
 from allencv.data.fields import ImageField
 from allencv.data.transforms import ImagePipeline, ImageTransform
-from allencv.data import dataset_readers
+from allencv.data import data_loaders, dataset_readers
 from allencv.data.sorted_labels_vocabulary import SortedLabelsVocabulary

@@ -66,3 +66,26 @@ def test_multi_scale_features_match_their_static_info(resnet_model, channels):
     for stage in info:
         assert features[stage.name].shape == (1, stage.channels, 64 // stage.stride, 96 // stage.stride)
     assert encoder.get_output_channels() == channels[-1]
+
+
+def test_channels_last_and_bf16_autocast_are_config_options_that_keep_the_outputs():
+    torch.manual_seed(0)
+    plain = ResnetEncoder("resnet18", weights=None).eval()
+    fast = Im2ImEncoder.from_params(Params({
+        "type": "pretrained_resnet", "resnet_model": "resnet18", "weights": None,
+        "channels_last": True, "autocast_dtype": "bfloat16",
+    })).eval()
+    fast.load_state_dict(plain.state_dict())
+    assert fast.resnet.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        expected, actual = plain(images), fast(images)
+    assert actual.dtype == torch.float32 and actual.shape == expected.shape
+    # bfloat16 keeps 8 bits of mantissa: close, not equal.
+    assert torch.allclose(actual, expected, rtol=0.1, atol=0.1)
+    assert not torch.equal(actual, expected)
+
+
+def test_an_unknown_autocast_dtype_lists_the_choices():
+    with pytest.raises(ConfigurationError, match="bfloat16, float16 or null"):
+        ResnetEncoder("resnet18", weights=None, autocast_dtype="int8")

@@ -1,6 +1,5 @@
 import logging
 import os
-import random
 from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional
 
@@ -10,6 +9,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 from torchvision import tv_tensors
 
+from allencv.data.dataset_readers.indexed_reader import IndexedReader
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
 from allencv.data.fields import TrainingLabelField
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 @DatasetReader.register("image_classification_directory")
-class ImageClassificationDirectoryReader(ImageDatasetReader):
+class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
     """
     Reads a folder laid out as `<file_path>/<label>/<image>` (torchvision's `ImageFolder`
     layout, and the seed tutorial's `PetImages/train/Cat/1.jpg`). Each image becomes an
@@ -41,6 +41,9 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
     `"datasets_for_vocab_creation": ["train"]` (as the configs in `training_config/` do): a
     validation image whose class the training data lacks then fails with an error naming it.
 
+    It is an `IndexedReader`: its items are `LabelledFile`s, so `TorchDataLoader` reads it
+    map-style.
+
     Registered as a `DatasetReader` with name "image_classification_directory".
 
     # Parameters
@@ -49,13 +52,6 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
         Preprocessing and augmentation (see `ImageDatasetReader`).
     label_namespace : `str`, optional (default = `"labels"`)
         The vocabulary namespace of the labels.
-    shuffle : `bool`, optional (default = `False`)
-        Read the files in a new random order on every pass. Random augmentations are redrawn only
-        when the data loader re-reads the data each epoch, i.e. when its `max_instances_in_memory`
-        is set (otherwise allennlp caches the first pass); shuffling then mixes the labels within
-        each chunk it keeps in memory. With `num_workers > 0` every epoch uses the same order.
-    seed : `int`, optional (default = `13370`)
-        Seed of the shuffled orders, so that runs repeat.
     **kwargs
         Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
     """
@@ -64,34 +60,22 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
         self,
         transforms: Optional[List[ImageTransform]] = None,
         label_namespace: str = "labels",
-        shuffle: bool = False,
-        seed: int = 13370,
         **kwargs,
     ) -> None:
         super().__init__(transforms=transforms, **kwargs)
         self.label_namespace = label_namespace
-        self.shuffle = shuffle
-        self._random = random.Random(seed)
 
     def _read(self, file_path: str) -> Iterable[Instance]:
         root = resolve_directory(file_path)
         files = list_labelled_files(root)
-        if self.shuffle:
-            self._random.shuffle(files)
         self.skipped = SkippedFiles()
         read_per_label: Dict[str, int] = {label: 0 for label in label_folders(root)}
         for file in self.shard_iterable(files):
-            if file.problem is not None:
-                self.skipped.add(file.problem)
-                continue
-            if not is_image_file(file.path) or file.path.name.startswith("."):
-                self._skip_non_image(file.path)
-                continue
-            image = self.try_load_image(file.path)
-            if image is None:
+            instance = self.item_to_instance(file)
+            if instance is None:
                 continue
             read_per_label[file.label] += 1
-            yield self.text_to_instance(image, file.label, image_path=str(file.path))
+            yield instance
         self.skipped.log(logger, str(root))
         if self._is_only_reader():
             for label in sorted(label for label, count in read_per_label.items() if count == 0):
@@ -100,6 +84,21 @@ class ImageClassificationDirectoryReader(ImageDatasetReader):
                     root / label,
                     label,
                 )
+
+    def list_items(self, file_path: str) -> List["LabelledFile"]:
+        return list_labelled_files(resolve_directory(file_path))
+
+    def item_to_instance(self, item: "LabelledFile") -> Optional[Instance]:
+        if item.problem is not None:
+            self.skipped.add(item.problem)
+            return None
+        if not is_image_file(item.path) or item.path.name.startswith("."):
+            self._skip_non_image(item.path)
+            return None
+        image = self.try_load_image(item.path)
+        if image is None:
+            return None
+        return self.text_to_instance(image, item.label, image_path=str(item.path))
 
     def _skip_non_image(self, path: Path) -> None:
         category = "hidden file" if path.name.startswith(".") else "not an image file"

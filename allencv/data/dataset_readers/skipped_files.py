@@ -23,6 +23,11 @@ class SkippedFiles:
         if len(self.examples) < EXAMPLES_SHOWN:
             self.examples.append((error.source, error.reason))
 
+    def update(self, other: "SkippedFiles") -> None:
+        """Adds the files `other` skipped, e.g. those of one data-loader worker."""
+        self.counts.update(other.counts)
+        self.examples.extend(other.examples[: EXAMPLES_SHOWN - len(self.examples)])
+
     @property
     def total(self) -> int:
         return sum(self.counts.values())

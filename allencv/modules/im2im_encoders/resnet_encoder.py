@@ -8,6 +8,7 @@ from allencv.modules.pretrained import build_torchvision_model
 
 RESNET_MODELS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 STAGES = ("layer1", "layer2", "layer3", "layer4")
+AUTOCAST_DTYPES = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 POOLING = {"avg": torch.nn.AdaptiveAvgPool2d, "max": torch.nn.AdaptiveMaxPool2d}
 
 
@@ -35,6 +36,13 @@ class ResnetEncoder(Im2ImEncoder):
         A local checkpoint to load instead of `weights`.
     pool : `str`, optional (default = `"avg"`)
         `"avg"` or `"max"` global pooling to `1x1`, or null for the feature map.
+    channels_last : `bool`, optional (default = `False`)
+        Run the convolutions in torch's `channels_last` memory format (weights and inputs), which
+        oneDNN and cuDNN often run faster. Measure it: `benchmarks/training.py --channels-last 1`.
+    autocast_dtype : `str`, optional
+        `"bfloat16"` or `"float16"`: run the ResNet under `torch.autocast` in that precision, on
+        whatever device the images are (e.g. bf16 on CPUs with AVX512-BF16 or AMX); its features
+        are float32 again. On GPUs, the trainer's `use_amp` does this for the whole model.
     """
 
     def __init__(
@@ -44,6 +52,8 @@ class ResnetEncoder(Im2ImEncoder):
         weights: Optional[str] = "DEFAULT",
         weights_path: Optional[str] = None,
         pool: Optional[str] = "avg",
+        channels_last: bool = False,
+        autocast_dtype: Optional[str] = None,
     ) -> None:
         super().__init__()
         if resnet_model not in RESNET_MODELS:
@@ -57,6 +67,15 @@ class ResnetEncoder(Im2ImEncoder):
         self.pool = POOLING[pool](1) if pool is not None else None
         for parameter in self.parameters():
             parameter.requires_grad = requires_grad
+        if autocast_dtype not in AUTOCAST_DTYPES:
+            raise ConfigurationError(
+                f"autocast_dtype must be one of {', '.join(name for name in AUTOCAST_DTYPES if name)} or null, "
+                f"got {autocast_dtype!r}."
+            )
+        self._autocast_dtype = AUTOCAST_DTYPES[autocast_dtype]
+        self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            self.resnet.to(memory_format=torch.channels_last)
 
     def get_output_channels(self) -> int:
         return self.get_feature_info()[-1].channels
@@ -79,6 +98,14 @@ class ResnetEncoder(Im2ImEncoder):
         return last_norm.num_features
 
     def forward_features(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        images = images.contiguous(memory_format=self._memory_format)
+        if self._autocast_dtype is None:
+            return self._stages(images)
+        with torch.autocast(images.device.type, dtype=self._autocast_dtype):
+            stages = self._stages(images)
+        return {name: features.float() for name, features in stages.items()}
+
+    def _stages(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
         resnet = self.resnet
         # (batch_size, 64, height / 4, width / 4)
         features = resnet.maxpool(resnet.relu(resnet.bn1(resnet.conv1(images))))

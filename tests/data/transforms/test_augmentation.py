@@ -34,7 +34,6 @@ def test_each_augmentation_from_config_changes_a_uint8_image(config):
 def test_a_reader_with_every_augmentation(colour_folders):
     reader = DatasetReader.from_params(Params({
         "type": "image_classification_directory",
-        "shuffle": True,
         "transforms": [{"type": "random_resized_crop", "size": 32, "scale": [0.5, 1.0]},
                        {"type": "horizontal_flip"}] + [dict(config) for config in AUGMENTATIONS]
                       + [{"type": "resize", "size": [24, 24]},
@@ -44,12 +43,6 @@ def test_a_reader_with_every_augmentation(colour_folders):
     assert len(instances) == 8
     assert all(instance["image"].image.shape == (3, 24, 24) for instance in instances)
     assert instances[0]["image"].mean == pytest.approx((0.485, 0.456, 0.406))
-
-
-def test_shuffled_reading_changes_order_each_pass(colour_folders):
-    reader = DatasetReader.from_params(Params({"type": "image_classification_directory", "shuffle": True}))
-    orders = [[instance["metadata"]["image_path"] for instance in reader.read(colour_folders / "valid")] for _ in range(3)]
-    assert sorted(orders[0]) == sorted(orders[1]) and len(set(map(tuple, orders))) > 1
 
 
 def test_resize_and_crop_follow_the_weights():

@@ -1,0 +1,1 @@
+from allencv.data.data_loaders.torch_data_loader import TorchDataLoader
