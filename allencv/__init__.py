@@ -16,4 +16,4 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     ) from error
 
 from allencv.version import VERSION as __version__  # noqa: F401
-from allencv import data, modules, models, predictors  # noqa: F401
+from allencv import data, modules, training, models, predictors  # noqa: F401

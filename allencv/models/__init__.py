@@ -1,1 +1,3 @@
 from allencv.models.basic_classifier import BasicImageClassifier
+from allencv.models.semantic_segmentation import SemanticSegmentation
+from allencv.models.torchvision_segmentation import TorchvisionSegmentation

@@ -1,2 +1,3 @@
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
+from allencv.modules.segmentation_decoders import SegmentationDecoder

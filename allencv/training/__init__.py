@@ -1,0 +1,1 @@
+from allencv.training import metrics

@@ -1,0 +1,1 @@
+from allencv.training.metrics.segmentation_iou import SegmentationIoU
