@@ -1,2 +1,3 @@
 from allencv.predictors.image_predictor import BadInputError, ImagePredictor
 from allencv.predictors.image_classifier import ImageClassifierPredictor
+from allencv.predictors.semantic_segmentation import SemanticSegmentationPredictor
