@@ -3,7 +3,7 @@ Trains `training_config/semantic_segmentation.jsonnet` with `allennlp train` on 
 shapes dataset (`allencv.datasets.shapes`) and reports the best validation mean IoU and the time
 it took. The issue's bar is a mean IoU of at least 0.6.
 
-    python benchmarks/segmentation_miou.py [--size 32] [--train 256] [--valid 64] [--epochs 10]
+    python benchmarks/segmentation_miou.py [--size 32] [--train 256] [--valid 64] [--epochs 10] [--workdir DIR]
 """
 import argparse
 import json
@@ -27,8 +27,10 @@ def main() -> None:
     parser.add_argument("--valid", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument("--workdir", help="keep the data (shapes/) and the trained model (run/) here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as temporary:
+        workdir = args.workdir or temporary
         data = Path(workdir) / "shapes"
         write_shapes_dataset(str(data), args.size, {"train": args.train, "valid": args.valid})
         overrides = json.dumps({"trainer": {"num_epochs": args.epochs}})
