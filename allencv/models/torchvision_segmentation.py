@@ -78,10 +78,8 @@ class TorchvisionSegmentation(SegmentationModel):
             initializer(self)
 
     def _replace_classifiers(self, pretrained_classes: int) -> None:
-        heads = [self.network.classifier] + [self.network.aux_classifier] * (
-            getattr(self.network, "aux_classifier", None) is not None
-        )
-        for head in heads:
+        aux_classifier = getattr(self.network, "aux_classifier", None)
+        for head in [self.network.classifier] + ([aux_classifier] if aux_classifier is not None else []):
             for name, module in list(head.named_children()):
                 if isinstance(module, torch.nn.Conv2d) and module.out_channels == pretrained_classes:
                     setattr(head, name, torch.nn.Conv2d(module.in_channels, self.num_classes, kernel_size=1))

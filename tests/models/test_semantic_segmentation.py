@@ -90,7 +90,7 @@ def test_torchvision_model_names_are_checked():
 @pytest.mark.parametrize("model_name", ["lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large"])
 def test_pretrained_weights_load_and_the_classifiers_are_replaced(model_name, torch_home):
     aux = {} if model_name.startswith("lraspp") else {"aux_loss": True}
-    pretrained = write_cached_weights(torch_home, model_name, num_classes=21, **aux)
+    pretrained = write_cached_weights(torch_home, model_name, num_classes=21, weights_backbone=None, **aux)
     model = TorchvisionSegmentation(shapes_vocab(), model_name, weights="DEFAULT")
     state = model.network.state_dict()
     backbone = [key for key in pretrained if key.startswith("backbone.")]
