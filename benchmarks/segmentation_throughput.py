@@ -5,15 +5,17 @@ MobileNetV3-Large, randomly initialised).
 
 - AllenCV: `allennlp train`'s machinery in this process (`train_model`): the
   `semantic_segmentation_directory` reader, `ImageField`/`MaskField` batching with normalization,
-  the `torchvision_segmentation` model with its loss and IoU metrics, allennlp's trainer. Timed
-  by the trainer's own `training_duration` (the epochs; instances are read before it starts).
+  the `torchvision_segmentation` model with its loss and IoU metrics, allennlp's trainer (with its
+  per-epoch checkpoints). Timed by the trainer's own cumulative `training_duration` per epoch.
 - Baseline: the images and masks decoded once into memory with torchvision, then a plain loop of
   shuffled batches, normalization, forward, cross entropy with ignore index 255, backward and Adam.
 
-Both do the same number of epochs at the same batch size; each is run `--repeats` times,
-interleaved, and the medians are compared. The issue's bar is a ratio of at least 0.95.
+Both do the same number of epochs at the same batch size, and both are timed over every epoch but
+the first (a fresh model's first steps are much slower on CPU, as oneDNN sets up its kernels);
+each is run `--repeats` times, interleaved, and the medians are compared. The issue's bar is a
+ratio of at least 0.95.
 
-    python benchmarks/segmentation_throughput.py [--size 32] [--images 64] [--epochs 2] [--repeats 3]
+    python benchmarks/segmentation_throughput.py [--size 32] [--images 64] [--epochs 3] [--repeats 3]
 """
 import argparse
 import json
@@ -48,12 +50,18 @@ def allencv_images_per_second(data: Path, workdir: Path, epochs: int, batch_size
         "data_loader": {"batch_size": batch_size, "shuffle": True},
         "trainer": {"optimizer": {"type": "adam", "lr": 0.001}, "num_epochs": epochs, "cuda_device": -1},
     })
-    serialization_dir = tempfile.mkdtemp(dir=workdir)
-    train_model(params, serialization_dir)
-    metrics = json.loads((Path(serialization_dir) / "metrics.json").read_text())
-    hours, minutes, seconds = metrics["training_duration"].split(":")
-    duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    return images * epochs / duration
+    serialization_dir = Path(tempfile.mkdtemp(dir=workdir))
+    train_model(params, str(serialization_dir))
+    first, last = (
+        _seconds(json.loads((serialization_dir / f"metrics_epoch_{epoch}.json").read_text())["training_duration"])
+        for epoch in (0, epochs - 1)
+    )
+    return images * (epochs - 1) / (last - first)
+
+
+def _seconds(duration: str) -> float:
+    hours, minutes, seconds = duration.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def baseline_images_per_second(data: Path, epochs: int, batch_size: int) -> float:
@@ -67,25 +75,28 @@ def baseline_images_per_second(data: Path, epochs: int, batch_size: int) -> floa
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     model.train()
-    start = time.perf_counter()
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        if epoch == 1:
+            start = time.perf_counter()
         for batch in torch.randperm(len(images)).split(batch_size):
             inputs = (images[batch].float() / 255 - mean) / std
             loss = torch.nn.functional.cross_entropy(model(inputs)["out"], masks[batch], ignore_index=255)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    return len(images) * epochs / (time.perf_counter() - start)
+    return len(images) * (epochs - 1) / (time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--images", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3, help="at least 2; the first is not timed")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2: the first epoch is a warm-up and is not timed")
     with tempfile.TemporaryDirectory() as workdir:
         write_shapes_dataset(workdir, args.size, {"train": args.images})
         data = Path(workdir) / "train"
@@ -99,7 +110,7 @@ def main() -> None:
     ratio = statistics.median(ours) / statistics.median(baseline)
     print(f"median images/s: AllenCV {statistics.median(ours):.2f}, hand-written torchvision loop "
           f"{statistics.median(baseline):.2f}; ratio {ratio:.3f} ({MODEL}, {args.images} images of "
-          f"{args.size}px, batch {args.batch_size}, {args.epochs} epochs, {torch.get_num_threads()} threads)")
+          f"{args.size}px, batch {args.batch_size}, {args.epochs} epochs of which {args.epochs - 1} timed, {torch.get_num_threads()} threads)")
 
 
 if __name__ == "__main__":
