@@ -46,6 +46,16 @@ def colour_folders(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def shapes_folders(tmp_path_factory) -> Path:
+    """A tiny generated shapes segmentation dataset: `train/` (8) and `valid/` (4), 32px, VOC-style masks."""
+    from allencv.datasets.segmentation_shapes import write_shapes_dataset
+
+    root = tmp_path_factory.mktemp("shapes")
+    write_shapes_dataset(str(root), size=32, splits={"train": 8, "valid": 4})
+    return root
+
+
 @pytest.fixture
 def torch_home(tmp_path, monkeypatch) -> Path:
     """An empty `TORCH_HOME`, so torchvision's weights cache is the test's own."""
@@ -55,13 +65,14 @@ def torch_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-def write_cached_weights(torch_home: Path, model_name: str, seed: int = 0) -> Dict[str, torch.Tensor]:
+def write_cached_weights(torch_home: Path, model_name: str, seed: int = 0, **model_kwargs) -> Dict[str, torch.Tensor]:
     """
     Writes a (randomly initialised) checkpoint where torchvision's weights API looks for
-    `model_name`'s DEFAULT weights in `torch_home`, and returns its state dict.
+    `model_name`'s DEFAULT weights in `torch_home`, and returns its state dict. `model_kwargs`
+    shape the model like its pretrained one (e.g. `aux_loss=True` for segmentation models).
     """
     torch.manual_seed(seed)
-    state_dict = torchvision.models.get_model(model_name, weights=None).state_dict()
+    state_dict = torchvision.models.get_model(model_name, weights=None, **model_kwargs).state_dict()
     url = torchvision.models.get_model_weights(model_name).DEFAULT.url
     torch.save(state_dict, torch_home / "hub" / "checkpoints" / os.path.basename(url))
     return state_dict

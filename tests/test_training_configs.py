@@ -18,6 +18,9 @@ def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monke
     data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
     if config.name in MANIFEST_CONFIGS:
         data = request.getfixturevalue(MANIFEST_CONFIGS[config.name])
+    elif "segmentation" in config.name:
+        root = request.getfixturevalue("shapes_folders")
+        data = {"train": root / "train", "valid": root / "valid"}
     monkeypatch.setenv("TRAIN_PATH", str(data["train"]))
     monkeypatch.setenv("VALIDATION_PATH", str(data["valid"]))
     monkeypatch.setenv("DETECTION_TRAIN_PATH", str(shapes_dataset / "train.json"))

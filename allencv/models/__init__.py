@@ -5,3 +5,5 @@ from allencv.models.faster_rcnn import FasterRcnn
 from allencv.models.retinanet import Retinanet
 from allencv.models.fcos import Fcos
 from allencv.models.multi_label_classifier import MultiLabelImageClassifier
+from allencv.models.semantic_segmentation import SemanticSegmentation
+from allencv.models.torchvision_segmentation import TorchvisionSegmentation

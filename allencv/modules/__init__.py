@@ -3,3 +3,4 @@ from allencv.modules.im2vec_encoders import Im2VecEncoder
 from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
 from allencv.modules.batch_augmentations import BatchAugmentation
+from allencv.modules.segmentation_decoders import SegmentationDecoder

@@ -2,3 +2,4 @@ from allencv.predictors.image_predictor import BadInputError, ImagePredictor
 from allencv.predictors.image_classifier import ImageClassifierPredictor
 from allencv.predictors.object_detector import ObjectDetectorPredictor
 from allencv.predictors.multi_label_classifier import MultiLabelImageClassifierPredictor
+from allencv.predictors.semantic_segmentation import SemanticSegmentationPredictor

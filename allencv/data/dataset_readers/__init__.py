@@ -7,3 +7,6 @@ from allencv.data.dataset_readers.detection_dataset_reader import DetectionDatas
 from allencv.data.dataset_readers.coco_detection import CocoDetectionReader
 from allencv.data.dataset_readers.voc_detection import VocDetectionReader
 from allencv.data.dataset_readers.image_manifest import ImageManifestReader
+from allencv.data.dataset_readers.semantic_segmentation_directory import (
+    SemanticSegmentationDirectoryReader,
+)

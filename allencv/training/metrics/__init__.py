@@ -1,2 +1,3 @@
 from allencv.training.metrics.confusion_matrix import ConfusionMatrix
 from allencv.training.metrics.multi_label_metrics import MultiLabelMetrics
+from allencv.training.metrics.segmentation_iou import SegmentationIoU

@@ -1,0 +1,230 @@
+import logging
+import os
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+import PIL.Image
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.data.dataset_readers.dataset_reader import DatasetReader
+from allennlp.data.fields import Field, MetadataField
+from allennlp.data.instance import Instance
+from torchvision import tv_tensors
+
+from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
+from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX, MaskField
+from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
+from allencv.data.transforms import ImageTransform
+
+logger = logging.getLogger(__name__)
+
+#: Pascal VOC's 21 classes, index 0 being the background.
+VOC_CLASSES = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+    "train", "tvmonitor",
+)  # fmt: skip
+
+
+def voc_palette(num_colors: int = 256) -> List[Tuple[int, int, int]]:
+    """Pascal VOC's colour map: the palette of its mask PNGs (class `i` is drawn in colour `i`)."""
+    colors = []
+    for index in range(num_colors):
+        red = green = blue = 0
+        value = index
+        for shift in range(7, -1, -1):
+            red |= (value & 1) << shift
+            green |= ((value >> 1) & 1) << shift
+            blue |= ((value >> 2) & 1) << shift
+            value >>= 3
+        colors.append((red, green, blue))
+    return colors
+
+
+def load_mask(path: Path) -> torch.Tensor:
+    """
+    A `(height, width)` `uint8` tensor of class indices from a palette (VOC-style) or greyscale
+    PNG: the palette indices, or the grey values, are the classes. Raises `ImageLoadError`.
+    """
+    try:
+        with PIL.Image.open(path) as image:
+            if image.mode not in ("P", "L"):
+                raise ImageLoadError(
+                    str(path),
+                    "bad mask",
+                    f"mode {image.mode}: save masks as palette (VOC-style) or greyscale PNGs whose "
+                    "values are class indices",
+                )
+            return torch.from_numpy(numpy.array(image, dtype=numpy.uint8))
+    except (PIL.UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageLoadError):
+            raise
+        raise ImageLoadError(str(path), "bad mask", f"{type(error).__name__}: {error}")
+
+
+def read_class_names(path: str) -> List[str]:
+    """One class name a line (blank lines ignored), as in labelme's `class_names.txt`."""
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"dataset_reader.class_names_file {path} is not a file.")
+    names = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    if not names:
+        raise ConfigurationError(f"dataset_reader.class_names_file {path} lists no class names.")
+    return names
+
+
+@DatasetReader.register("semantic_segmentation_directory")
+class SemanticSegmentationDirectoryReader(ImageDatasetReader):
+    """
+    Reads images and their class masks from `<file_path>/<image_folder>/<stem>.<ext>` and
+    `<file_path>/<mask_folder>/<stem>.png`, paired by file stem. With the defaults the layout is
+    `images/` and `masks/`; set `image_folder: "JPEGImages"` and `mask_folder: "SegmentationClass"`
+    for Pascal VOC (or `"SegmentationClassPNG"` for labelme's VOC export).
+
+    Masks are palette PNGs, as VOC's are (the palette index is the class; the colours are only for
+    viewing), or greyscale PNGs of class indices. `ignore_index` (VOC's 255 object borders) is
+    left out of the loss and the metrics. Each image and its mask go through `transforms`
+    together (as a `tv_tensors.Mask`), so crops and flips keep them aligned, and masks are
+    resampled with nearest neighbours.
+
+    Each instance has an `ImageField` `image`, a `MaskField` `mask` and a `MetadataField`
+    `metadata` with `image_path`, `original_size` (height, width as read) and `image_size` (after
+    the transforms). Images without a usable mask are not trained on: a missing mask, a mask of
+    another size than its image, or one with a value that is neither a class nor `ignore_index`
+    is skipped and counted with the unreadable images (see `ImageDatasetReader`), and the summary
+    is logged after each pass.
+
+    Registered as a `DatasetReader` with name "semantic_segmentation_directory".
+
+    # Parameters
+
+    transforms : `List[ImageTransform]`, optional
+        Preprocessing and augmentation, applied to image and mask alike.
+    class_names : `List[str]`, optional
+        The name of each class index, in order. Defaults to Pascal VOC's 21 classes.
+    class_names_file : `str`, optional
+        A file with one class name a line (e.g. labelme's `class_names.txt`), instead of
+        `class_names`.
+    image_folder : `str`, optional (default = `"images"`)
+    mask_folder : `str`, optional (default = `"masks"`)
+    ignore_index : `int`, optional (default = `255`)
+    label_namespace : `str`, optional (default = `"labels"`)
+        The vocabulary namespace the class names go to.
+    **kwargs
+        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
+    """
+
+    def __init__(
+        self,
+        transforms: Optional[List[ImageTransform]] = None,
+        class_names: Optional[List[str]] = None,
+        class_names_file: Optional[str] = None,
+        image_folder: str = "images",
+        mask_folder: str = "masks",
+        ignore_index: int = DEFAULT_IGNORE_INDEX,
+        label_namespace: str = "labels",
+        **kwargs,
+    ) -> None:
+        super().__init__(transforms=transforms, **kwargs)
+        if class_names is not None and class_names_file is not None:
+            raise ConfigurationError(
+                "Give dataset_reader.class_names or dataset_reader.class_names_file, not both."
+            )
+        if class_names_file is not None:
+            class_names = read_class_names(class_names_file)
+        self.class_names: Sequence[str] = tuple(class_names) if class_names is not None else VOC_CLASSES
+        if len(set(self.class_names)) != len(self.class_names):
+            raise ConfigurationError(f"dataset_reader.class_names has duplicates: {list(self.class_names)}.")
+        if 0 <= ignore_index < len(self.class_names):
+            raise ConfigurationError(
+                f"dataset_reader.ignore_index {ignore_index} is also a class index "
+                f"({self.class_names[ignore_index]!r}); use a value outside 0..{len(self.class_names) - 1}."
+            )
+        self.image_folder = image_folder
+        self.mask_folder = mask_folder
+        self.ignore_index = ignore_index
+        self.label_namespace = label_namespace
+
+    def _read(self, file_path: str) -> Iterable[Instance]:
+        root = resolve_directory(file_path)
+        image_dir, mask_dir = self._folder(root, self.image_folder), self._folder(root, self.mask_folder)
+        paths = sorted(path for path in image_dir.iterdir() if not path.name.startswith("."))
+        self.skipped = SkippedFiles()
+        for path in self.shard_iterable(paths):
+            pair = self._try_load_pair(path, mask_dir / f"{path.stem}.png")
+            if pair is not None:
+                yield self.text_to_instance(pair[0], pair[1], image_path=str(path))
+        self.skipped.log(logger, str(root))
+
+    def _folder(self, root: Path, name: str) -> Path:
+        folder = root / name
+        if not folder.is_dir():
+            present = sorted(child.name for child in root.iterdir() if child.is_dir())
+            raise ConfigurationError(
+                f"{root} has no folder {name!r} (it holds: {', '.join(present) or 'no folders'}); "
+                "expected <folder>/images/<stem>.jpg with <folder>/masks/<stem>.png, or set "
+                "dataset_reader.image_folder and dataset_reader.mask_folder."
+            )
+        return folder
+
+    def _try_load_pair(self, image_path: Path, mask_path: Path) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        try:
+            if not is_image_file(image_path):
+                raise ImageLoadError(str(image_path), "not an image file", f"suffix {image_path.suffix!r}")
+            if not mask_path.is_file():
+                raise ImageLoadError(str(image_path), "missing mask", f"no mask {mask_path}")
+            image = self.load_image(image_path)
+            mask = load_mask(mask_path)
+            self._check_mask(mask, image, mask_path)
+        except ImageLoadError as error:
+            if self.on_error == "raise":
+                raise
+            self.skipped.add(error)
+            logger.debug("Skipping %s", error)
+            return None
+        return image, mask
+
+    def _check_mask(self, mask: torch.Tensor, image: torch.Tensor, mask_path: Path) -> None:
+        if tuple(mask.shape) != tuple(image.shape[-2:]):
+            raise ImageLoadError(
+                str(mask_path),
+                "mask size mismatch",
+                f"mask is {mask.shape[1]}x{mask.shape[0]}, its image {image.shape[2]}x{image.shape[1]}",
+            )
+        values = torch.unique(mask)
+        unknown = values[(values >= len(self.class_names)) & (values != self.ignore_index)]
+        if len(unknown):
+            raise ImageLoadError(
+                str(mask_path),
+                "unknown mask class",
+                f"values {unknown.tolist()} are neither one of the {len(self.class_names)} classes "
+                f"nor the ignore index {self.ignore_index}; check class_names",
+            )
+
+    def text_to_instance(  # type: ignore
+        self,
+        image: ImageSource,
+        mask: Optional[torch.Tensor] = None,
+        image_path: Optional[str] = None,
+    ) -> Instance:
+        """
+        An instance for one image (a path or anything `load_image` takes) and, for training, its
+        `(height, width)` mask of class indices. Raises `ImageLoadError` for an unusable image.
+        """
+        if image_path is None and isinstance(image, (str, os.PathLike)):
+            image_path = str(image)
+        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
+        original_size = tuple(pixels.shape[-2:])
+        if mask is not None:
+            pixels, mask = self.pipeline(pixels, tv_tensors.Mask(mask))
+        else:
+            pixels = self.pipeline(pixels)
+        metadata = {"image_path": image_path, "original_size": original_size, "image_size": tuple(pixels.shape[-2:])}
+        fields: Dict[str, Field] = {
+            "image": self.pipeline.image_field(pixels),
+            "metadata": MetadataField(metadata),
+        }
+        if mask is not None:
+            fields["mask"] = MaskField(mask, self.class_names, self.label_namespace, self.ignore_index)
+        return Instance(fields)

@@ -1,0 +1,2 @@
+from allencv.modules.segmentation_decoders.segmentation_decoder import SegmentationDecoder
+from allencv.modules.segmentation_decoders.fpn_decoder import FpnDecoder

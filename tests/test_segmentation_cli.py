@@ -1,0 +1,57 @@
+"""
+The user's path for segmentation: the mIoU benchmark's smoke version (`allennlp train` of
+training_config/semantic_segmentation.jsonnet on generated shapes), then `evaluate` and `predict`.
+"""
+import base64
+import io
+import json
+import subprocess
+import sys
+
+import numpy
+import PIL.Image
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.test_cli import run
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("segmentation")
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "segmentation_miou.py"), "--size", "32", "--train", "64",
+         "--valid", "16", "--epochs", "3", "--threshold", "0.3", "--workdir", str(workdir)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    return workdir, result
+
+
+def test_smoke_benchmark_learns(trained):
+    workdir, result = trained
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert "PASS" in result.stdout and "best validation mean IoU" in result.stdout
+    metrics = json.loads((workdir / "run" / "metrics.json").read_text())
+    assert metrics["best_validation_mean_iou"] >= 0.3
+    assert {"best_validation_iou_background", "best_validation_pixel_accuracy"} <= set(metrics)
+
+
+def test_evaluate_and_predict_with_an_overlay(trained, tmp_path):
+    workdir, _ = trained
+    archive = str(workdir / "run" / "model.tar.gz")
+    valid = workdir / "shapes" / "valid"
+    run(["evaluate", archive, str(valid), "--output-file", str(tmp_path / "metrics.json"), "--include-package", "allencv"])
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0.0 <= metrics["mean_iou"] <= 1.0 and "loss" in metrics and "iou_background" in metrics
+
+    image = sorted((valid / "images").iterdir())[0]
+    (tmp_path / "input.jsonl").write_text(json.dumps({"image_path": str(image)}) + "\n{broken\n")
+    run(["predict", archive, str(tmp_path / "input.jsonl"), "--output-file", str(tmp_path / "out.jsonl"),
+         "--predictor-args", json.dumps({"overlay": True}), "--silent", "--include-package", "allencv"])
+    prediction, error = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    mask = PIL.Image.open(io.BytesIO(base64.b64decode(prediction["mask"])))
+    assert mask.size == (32, 32) and set(numpy.unique(numpy.asarray(mask))) <= {0, 1, 2, 3}
+    assert set(prediction["classes_present"]) <= {"background", "circle", "square", "triangle"}
+    overlay = PIL.Image.open(io.BytesIO(base64.b64decode(prediction["overlay"])))
+    assert overlay.size == (32, 32) and overlay.mode == "RGB"
+    assert "not a JSON line" in error["error"]
