@@ -1,6 +1,6 @@
 """
 Can a small Faster R-CNN learn through `allennlp train`? Writes the generated shapes dataset
-(allencv/datasets/shapes.py: coloured circles, squares and triangles on noisy backgrounds),
+(allencv/datasets/detection_shapes.py: coloured circles, squares and triangles on noisy backgrounds),
 trains training_config/faster_rcnn.jsonnet on it (ResNet-18 from scratch, FPN) with the
 allennlp CLI, and reports the best validation COCO mAP@.5 (target: >= 0.5) and the time taken.
 
@@ -20,7 +20,7 @@ from typing import Dict, Optional
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from allencv.datasets.shapes import write_shapes_dataset  # noqa: E402
+from allencv.datasets.detection_shapes import write_shapes_dataset  # noqa: E402
 
 TARGET_MAP_50 = 0.5
 

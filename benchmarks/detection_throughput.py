@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from allencv.data.image_loading import load_image  # noqa: E402
-from allencv.datasets.shapes import SHAPES, write_shapes_dataset  # noqa: E402
+from allencv.datasets.detection_shapes import SHAPES, write_shapes_dataset  # noqa: E402
 
 CONFIG = REPO_ROOT / "training_config" / "faster_rcnn.jsonnet"
 BATCH_SIZE = 8

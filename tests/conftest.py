@@ -81,7 +81,7 @@ def write_cached_weights(torch_home: Path, model_name: str, seed: int = 0, **mod
 @pytest.fixture(scope="session")
 def shapes_dataset(tmp_path_factory) -> Path:
     """The generated shapes detection data at 64 px: `train.json` (4 images) and `valid.json` (2)."""
-    from allencv.datasets.shapes import write_shapes_dataset
+    from allencv.datasets.detection_shapes import write_shapes_dataset
 
     root = tmp_path_factory.mktemp("shapes")
     write_shapes_dataset(str(root), {"train": 4, "valid": 2}, size=64, min_side=12, max_side=28)

@@ -2,7 +2,7 @@
 // FasterRCNN), trained from scratch. As it stands it fits the generated shapes dataset
 // (128 px images, objects of 16-48 px) on a CPU in minutes:
 //
-//   python -m allencv.datasets.shapes data/shapes
+//   python -m allencv.datasets.detection_shapes data/shapes
 //   DETECTION_TRAIN_PATH=data/shapes/train.json DETECTION_VALIDATION_PATH=data/shapes/valid.json \
 //   allennlp train training_config/faster_rcnn.jsonnet --include-package allencv -s runs/shapes
 //

@@ -2,7 +2,7 @@
 // with a one-stage detector over layer2-layer4 of a ResNet-18 plus P6/P7. Sized for the
 // generated shapes dataset:
 //
-//   python -m allencv.datasets.shapes data/shapes
+//   python -m allencv.datasets.detection_shapes data/shapes
 //   DETECTION_TRAIN_PATH=data/shapes/train.json DETECTION_VALIDATION_PATH=data/shapes/valid.json \
 //   allennlp train training_config/retinanet.jsonnet --include-package allencv -s runs/shapes-retinanet
 //

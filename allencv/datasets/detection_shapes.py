@@ -3,7 +3,7 @@ A learnable object detection dataset: coloured shapes (circles, squares, triangl
 backgrounds, written as images plus a COCO instances file per split:
 `<root>/<split>/<index>.png` and `<root>/<split>.json`.
 
-    python -m allencv.datasets.shapes data/shapes --train 300 --valid 60 --size 128
+    python -m allencv.datasets.detection_shapes data/shapes --train 300 --valid 60 --size 128
 """
 import argparse
 import json
