@@ -123,8 +123,9 @@ class MultiLabelImageClassifier(Model):
         else:
             logits = self._logits(image)
         output_dict: Dict[str, Any] = {"logits": logits, "probs": torch.sigmoid(logits)}
-        if metadata is not None:
-            output_dict["image_path"] = [item.get("image_path") for item in metadata]
+        paths = [item.get("image_path") for item in metadata or []]
+        if any(path is not None for path in paths):
+            output_dict["image_path"] = paths
         if labels is not None:
             output_dict["loss"] = self._loss(logits, labels.float())
             self._metrics(output_dict["probs"], labels)

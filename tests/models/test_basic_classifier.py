@@ -1,10 +1,8 @@
-import copy
 
 import pytest
 import torch
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
-from allennlp.common.testing import ModelTestCase
 from allennlp.data import Vocabulary
 from allennlp.models import Model
 
@@ -13,23 +11,16 @@ from allencv.modules.im2im_encoders import ResnetEncoder
 from allencv.modules import TestTimeAugmentation
 from allencv.modules.im2vec_encoders import FlattenEncoder
 from tests.conftest import FIXTURES
+from tests.vision_model_test_case import VisionModelTestCase
 
 
-class TestBasicImageClassifier(ModelTestCase):
+class TestBasicImageClassifier(VisionModelTestCase):
     @pytest.fixture(autouse=True)
     def data(self, colour_folders, monkeypatch):
         monkeypatch.setenv("TRAIN_PATH", str(colour_folders / "train"))
         monkeypatch.setenv("VALIDATION_PATH", str(colour_folders / "valid"))
         self.param_file = FIXTURES / "colour_classifier.jsonnet"
         self.set_up_model(self.param_file, colour_folders / "train")
-
-    @staticmethod
-    def check_model_computes_gradients_correctly(model, model_batch, *args, **kwargs):
-        # allennlp's check runs a training-mode forward pass, which moves batch norm's running
-        # statistics; restore them so the saved and the loaded model can be compared afterwards.
-        state = copy.deepcopy(model.state_dict())
-        ModelTestCase.check_model_computes_gradients_correctly(model, model_batch, *args, **kwargs)
-        model.load_state_dict(state)
 
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(self.param_file)

@@ -1,21 +1,20 @@
-import copy
 import os
 
 import pytest
 import torch
 import torchvision
 from allennlp.common.checks import ConfigurationError
-from allennlp.common.testing import ModelTestCase
 from allennlp.data import Vocabulary
 
 from allencv.models import FasterRcnn, Fcos, Retinanet
 from allencv.modules.im2im_encoders import ResnetEncoder
 from tests.conftest import FIXTURES
+from tests.vision_model_test_case import VisionModelTestCase
 
 FAMILIES = ["faster_rcnn", "retinanet", "fcos"]
 
 
-class TestObjectDetectors(ModelTestCase):
+class TestObjectDetectors(VisionModelTestCase):
     @pytest.fixture(autouse=True, params=FAMILIES)
     def data(self, request, shapes_dataset, monkeypatch):
         monkeypatch.setenv("DETECTOR", request.param)
@@ -23,14 +22,6 @@ class TestObjectDetectors(ModelTestCase):
         monkeypatch.setenv("DETECTION_VALIDATION_PATH", str(shapes_dataset / "valid.json"))
         self.param_file = FIXTURES / "shapes_detector.jsonnet"
         self.set_up_model(self.param_file, shapes_dataset / "train.json")
-
-    @staticmethod
-    def check_model_computes_gradients_correctly(model, model_batch, *args, **kwargs):
-        # A training-mode pass moves batch norm's running statistics: restore them so the saved
-        # and the loaded model can be compared afterwards.
-        state = copy.deepcopy(model.state_dict())
-        ModelTestCase.check_model_computes_gradients_correctly(model, model_batch, *args, **kwargs)
-        model.load_state_dict(state)
 
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(self.param_file)
