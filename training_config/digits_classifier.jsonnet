@@ -9,7 +9,7 @@ local normalize = { type: "normalize", mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.
   dataset_reader: {
     type: "image_classification_directory",
     transforms: [
-      { type: "resize", size: 32 },
+      { type: "resize", size: 24 },
       normalize,
     ],
   },
