@@ -1,12 +1,9 @@
 import base64
 import struct
-import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
-import torch
 from fastapi.testclient import TestClient
 
 from allencv.predictors import ImageClassifierPredictor

@@ -4,10 +4,8 @@ from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional
 
 from allennlp.common.checks import ConfigurationError
-from allennlp.data.fields import Field, MetadataField
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
-from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.indexed_reader import IndexedReader
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
@@ -125,15 +123,9 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
         An instance for one image, given as a path or anything `load_image` takes (a PIL image, a
         numpy array, a tensor, encoded bytes). Raises `ImageLoadError` for an unusable image.
         """
-        if image_path is None and isinstance(image, (str, os.PathLike)):
-            image_path = str(image)
-        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
-        fields: Dict[str, Field] = {
-            "image": self.pipeline.image_field(self.pipeline(pixels)),
-            "metadata": MetadataField({"image_path": image_path}),
-        }
+        fields = self.image_fields(image, image_path)
         if label is not None:
-            fields["label"] = TrainingLabelField(label, self.label_namespace, source=image_path)
+            fields["label"] = TrainingLabelField(label, self.label_namespace, source=fields["metadata"]["image_path"])
         return Instance(fields)
 
 

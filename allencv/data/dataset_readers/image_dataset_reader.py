@@ -1,10 +1,12 @@
 import difflib
 import logging
+import os
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
+from allennlp.data.fields import Field, MetadataField
 from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
@@ -61,11 +63,28 @@ class ImageDatasetReader(DatasetReader):
         try:
             return self.load_image(path)
         except ImageLoadError as error:
-            if self.on_error == "raise":
-                raise
-            self.skipped.add(error)
-            logger.debug("Skipping %s", error)
+            self.skip(error)
             return None
+
+    def skip(self, error: ImageLoadError) -> None:
+        """Counts `error`'s file in `self.skipped`, or raises `error` when `on_error="raise"`."""
+        if self.on_error == "raise":
+            raise error
+        self.skipped.add(error)
+        logger.debug("Skipping %s", error)
+
+    def image_fields(self, image: ImageSource, image_path: Optional[str] = None) -> Dict[str, Field]:
+        """
+        The `image` and `metadata` (`{"image_path": ...}`) fields of an instance, for a path or
+        anything `load_image` takes, or an image already decoded; transformed by the pipeline.
+        """
+        if image_path is None and isinstance(image, (str, os.PathLike)):
+            image_path = str(image)
+        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
+        return {
+            "image": self.pipeline.image_field(self.pipeline(pixels)),
+            "metadata": MetadataField({"image_path": image_path}),
+        }
 
 
 def resolve_directory(file_path: str) -> Path:

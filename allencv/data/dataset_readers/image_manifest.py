@@ -7,9 +7,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
-from allennlp.data.fields import Field, LabelField, MetadataField, MultiLabelField
+from allennlp.data.fields import LabelField, MultiLabelField
 from allennlp.data.instance import Instance
-from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
@@ -137,13 +136,7 @@ class ImageManifestReader(ImageDatasetReader):
         An instance for one image (a path or anything `load_image` takes), with its label, or
         with its list of labels when the reader is `multi_label`.
         """
-        if image_path is None and isinstance(image, (str, os.PathLike)):
-            image_path = str(image)
-        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
-        fields: Dict[str, Field] = {
-            "image": self.pipeline.image_field(self.pipeline(pixels)),
-            "metadata": MetadataField({"image_path": image_path}),
-        }
+        fields = self.image_fields(image, image_path)
         if labels is not None and self.multi_label:
             fields["labels"] = MultiLabelField(list(labels), label_namespace=self.label_namespace)
         elif labels is not None:

@@ -178,10 +178,7 @@ class SemanticSegmentationDirectoryReader(ImageDatasetReader):
             mask = load_mask(mask_path)
             self._check_mask(mask, image, mask_path)
         except ImageLoadError as error:
-            if self.on_error == "raise":
-                raise
-            self.skipped.add(error)
-            logger.debug("Skipping %s", error)
+            self.skip(error)
             return None
         return image, mask
 
