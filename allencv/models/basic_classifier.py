@@ -164,16 +164,9 @@ class BasicImageClassifier(VisionModel):
         return output_dict
 
     def _logits(self, image: torch.Tensor) -> torch.Tensor:
-        features = image
-        if self._im2im_encoder is not None:
-            # (batch_size, channels, feature_height, feature_width)
-            features = self._im2im_encoder(features)
-        # (batch_size, encoding_dim)
-        vectors = self._im2vec_encoder(features)
-        if self._dropout is not None:
-            vectors = self._dropout(vectors)
-        # (batch_size, num_labels)
-        return self._classification_layer(vectors)
+        return image_logits(
+            image, self._im2im_encoder, self._im2vec_encoder, self._dropout, self._classification_layer
+        )
 
     @property
     def classification_loss(self) -> ClassificationLoss:
@@ -219,6 +212,28 @@ class BasicImageClassifier(VisionModel):
         """The label names, in the order of the model's outputs."""
         labels = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
         return [labels[index] for index in range(self._num_labels)]
+
+
+def image_logits(
+    image: torch.Tensor,
+    im2im_encoder: Optional[Im2ImEncoder],
+    im2vec_encoder: Im2VecEncoder,
+    dropout: Optional[torch.nn.Dropout],
+    classification_layer: torch.nn.Linear,
+) -> torch.Tensor:
+    """
+    `(batch_size, num_labels)` logits of a `(batch_size, channels, height, width)` batch: the
+    classifiers' shared path through the encoders, dropout and the output layer.
+    """
+    features = image
+    if im2im_encoder is not None:
+        # (batch_size, channels, feature_height, feature_width)
+        features = im2im_encoder(features)
+    # (batch_size, encoding_dim)
+    vectors = im2vec_encoder(features)
+    if dropout is not None:
+        vectors = dropout(vectors)
+    return classification_layer(vectors)
 
 
 def check_encoders_fit(im2im_encoder: Im2ImEncoder, im2vec_encoder: Im2VecEncoder) -> None:

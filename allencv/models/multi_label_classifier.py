@@ -6,7 +6,7 @@ from allennlp.data import Vocabulary
 from allennlp.models.model import Model
 from allennlp.nn import InitializerApplicator
 
-from allencv.models.basic_classifier import check_encoders_fit
+from allencv.models.basic_classifier import check_encoders_fit, image_logits
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
@@ -132,16 +132,9 @@ class MultiLabelImageClassifier(Model):
         return output_dict
 
     def _logits(self, image: torch.Tensor) -> torch.Tensor:
-        features = image
-        if self._im2im_encoder is not None:
-            # (batch_size, channels, feature_height, feature_width)
-            features = self._im2im_encoder(features)
-        # (batch_size, encoding_dim)
-        vectors = self._im2vec_encoder(features)
-        if self._dropout is not None:
-            vectors = self._dropout(vectors)
-        # (batch_size, num_labels)
-        return self._classification_layer(vectors)
+        return image_logits(
+            image, self._im2im_encoder, self._im2vec_encoder, self._dropout, self._classification_layer
+        )
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """
