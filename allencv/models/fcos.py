@@ -1,17 +1,16 @@
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import torch
 from allennlp.models.model import Model
 from torchvision.models.detection import FCOS
 from torchvision.models.detection.anchor_utils import AnchorGenerator
-from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelP6P7
 
-from allencv.models.object_detector import ObjectDetector, replace_dense_classifier
+from allencv.models.object_detector import DenseDetector
 from allencv.modules.feature_pyramid import FeaturePyramid
 
 
 @Model.register("fcos")
-class Fcos(ObjectDetector):
+class Fcos(DenseDetector):
     """
     torchvision's FCOS: an anchor-free one-stage detector (each pyramid position predicts its
     distances to the box sides, and a centerness), over the `backbone` stages after the first
@@ -32,15 +31,6 @@ class Fcos(ObjectDetector):
     default_aspect_ratios = (1.0,)
     default_score_threshold = 0.2
 
-    def default_feature_stages(self, stages: List[str]) -> List[str]:
-        return stages[1:]
-
-    def extra_fpn_block(self, fpn_channels: int) -> ExtraFPNBlock:
-        return LastLevelP6P7(fpn_channels, fpn_channels)
-
-    def detector_options(self, score_threshold: float, detections_per_image: int) -> Dict[str, Any]:
-        return {"score_thresh": score_threshold, "detections_per_img": detections_per_image}
-
     def build_detector(
         self, backbone: FeaturePyramid, anchors: AnchorGenerator, options: Dict[str, Any]
     ) -> torch.nn.Module:
@@ -48,9 +38,6 @@ class Fcos(ObjectDetector):
         for head in (detector.head.classification_head, detector.head.regression_head):
             drop_biases_before_norms(head.conv)
         return detector
-
-    def replace_classifier(self, detector: torch.nn.Module) -> None:
-        replace_dense_classifier(detector.head.classification_head, self.num_classes)
 
 
 def drop_biases_before_norms(layers: torch.nn.Sequential) -> None:

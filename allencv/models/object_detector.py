@@ -8,7 +8,7 @@ from allennlp.data import Vocabulary
 from allennlp.nn import InitializerApplicator
 from torchmetrics.detection import MeanAveragePrecision
 from torchvision.models.detection.anchor_utils import AnchorGenerator
-from torchvision.ops.feature_pyramid_network import ExtraFPNBlock
+from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelP6P7
 
 from allencv.data.fields.bounding_box_field import BACKGROUND_OFFSET
 from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
@@ -294,6 +294,25 @@ def unpad(images: torch.Tensor, metadata: Optional[List[Dict[str, Any]]]) -> Lis
     if metadata is None or any("image_size" not in item for item in metadata):
         return list(images)
     return [image[:, : item["image_size"][0], : item["image_size"][1]] for image, item in zip(images, metadata)]
+
+
+class DenseDetector(ObjectDetector):
+    """
+    What the single-stage detectors (RetinaNet, FCOS) share: a pyramid from the second stage on
+    plus P6 and P7, their detection options, and their dense classification head.
+    """
+
+    def default_feature_stages(self, stages: List[str]) -> List[str]:
+        return stages[1:]
+
+    def extra_fpn_block(self, fpn_channels: int) -> ExtraFPNBlock:
+        return LastLevelP6P7(fpn_channels, fpn_channels)
+
+    def detector_options(self, score_threshold: float, detections_per_image: int) -> Dict[str, Any]:
+        return {"score_thresh": score_threshold, "detections_per_img": detections_per_image}
+
+    def replace_classifier(self, detector: torch.nn.Module) -> None:
+        replace_dense_classifier(detector.head.classification_head, self.num_classes)
 
 
 def replace_dense_classifier(head: torch.nn.Module, num_classes: int) -> None:
