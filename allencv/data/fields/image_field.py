@@ -1,4 +1,5 @@
-from typing import Dict, List, Optional, Sequence
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from allennlp.data.fields.field import Field
@@ -69,13 +70,17 @@ class ImageField(Field[torch.Tensor]):
         return torch.tensor(self.mean).mul(255).round().to(torch.uint8)
 
     def batch_tensors(self, tensor_list: List[torch.Tensor]) -> torch.Tensor:
-        # (batch_size, channels, height, width), converted to float once for the whole batch.
-        batch = torch.stack(tensor_list).float().div_(255)
-        if self.mean is not None:
-            mean = torch.tensor(self.mean).view(1, -1, 1, 1)
-            std = torch.tensor(self.std).view(1, -1, 1, 1)
-            batch = batch.sub_(mean).div_(std)
-        return batch
+        # (batch_size, channels, height, width) float32. Each image is converted straight into
+        # its slot, then `pixel * scale + shift` does the [0, 1] scaling and the normalization.
+        channels, height, width = tensor_list[0].shape
+        batch = _new_batch((len(tensor_list), channels, height, width))
+        mean = self.mean if self.mean is not None else (0.0,) * channels
+        std = self.std if self.std is not None else (1.0,) * channels
+        scale = torch.tensor([1.0 / (255.0 * value) for value in std]).view(-1, 1, 1)
+        shift = torch.tensor([-m / s for m, s in zip(mean, std)]).view(-1, 1, 1)
+        for image, slot in zip(tensor_list, batch):
+            slot.copy_(image)
+        return batch.mul_(scale).add_(shift)
 
     def empty_field(self) -> "ImageField":
         return ImageField(
@@ -91,3 +96,16 @@ class ImageField(Field[torch.Tensor]):
 
     def human_readable_repr(self) -> Dict[str, int]:
         return self.get_padding_lengths()
+
+
+def _new_batch(shape: Tuple[int, ...]) -> torch.Tensor:
+    """
+    An uninitialised float32 batch. In a `torch.utils.data` worker it is allocated in shared
+    memory, as torch's own `default_collate` does, so that sending it to the main process does
+    not copy it again.
+    """
+    if torch.utils.data.get_worker_info() is None:
+        return torch.empty(shape)
+    numel = math.prod(shape)
+    storage = torch.UntypedStorage._new_shared(numel * 4)
+    return torch.empty(0).set_(storage, 0, shape)

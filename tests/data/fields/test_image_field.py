@@ -4,6 +4,9 @@ from allennlp.data import Batch, Instance
 
 from allencv.data.fields import ImageField
 
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
 
 def test_batches_uint8_images_to_normalized_float():
     image = torch.full((3, 2, 2), 255, dtype=torch.uint8)
@@ -45,3 +48,20 @@ def test_empty_field_and_str():
     field = ImageField(torch.zeros((3, 4, 5), dtype=torch.uint8))
     assert field.empty_field().get_padding_lengths() == {"channels": 3, "height": 0, "width": 0}
     assert "3x4x5" in str(field)
+
+
+def _collate_image_fields(images):
+    fields = [ImageField(image, MEAN, STD) for image in images]
+    return fields[0].batch_tensors([field.as_tensor(field.get_padding_lengths()) for field in fields])
+
+
+def test_batches_made_in_a_worker_are_shared_memory_tensors():
+    # As torch's default_collate does: sending the batch to the main process copies nothing.
+    images = [torch.randint(0, 256, (3, 5, 4), dtype=torch.uint8) for _ in range(4)]
+    loader = torch.utils.data.DataLoader(images, batch_size=4, num_workers=1, collate_fn=_collate_image_fields)
+    (batch,) = list(loader)
+    assert batch.is_shared()
+    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+    expected = (torch.stack(images).float() / 255 - mean) / std
+    assert torch.allclose(batch, expected, atol=1e-6)
+    assert not _collate_image_fields(images).is_shared()
