@@ -15,7 +15,10 @@ the first (a fresh model's first steps are much slower on CPU, as oneDNN sets up
 each is run `--repeats` times, interleaved, and the medians are compared. The issue's bar is a
 ratio of at least 0.95.
 
-    python benchmarks/segmentation_throughput.py [--size 32] [--images 64] [--epochs 3] [--repeats 3]
+    python benchmarks/segmentation_throughput.py [--size 128] [--images 256] [--epochs 3] [--repeats 3]
+
+Epochs much shorter than a few seconds measure allennlp's per-epoch work (a checkpoint of the model
+and optimizer, the metrics files) more than training: with 64 images of 32 px the ratio was 0.84.
 """
 import argparse
 import json
@@ -89,8 +92,8 @@ def baseline_images_per_second(data: Path, epochs: int, batch_size: int) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--images", type=int, default=64)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=3, help="at least 2; the first is not timed")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
