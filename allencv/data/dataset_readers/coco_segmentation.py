@@ -121,7 +121,7 @@ class CocoSegmentationReader(SegmentationDatasetReader):
         names = [coco.category_names[category_id] for category_id in ids]
         if not ids or ids[0] != 0:
             names.insert(0, self.background_name)
-        self.set_class_names(names, f"The category names of {coco.path} (with class 0, the background)")
+        self.set_class_names(names, f"the categories of {coco.path} (after class 0, the background)")
         offset = len(names) - len(ids)
         return {category_id: position + offset for position, category_id in enumerate(ids)}
 

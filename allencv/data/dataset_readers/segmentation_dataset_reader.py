@@ -54,9 +54,7 @@ class SegmentationDatasetReader(ImageDatasetReader):
         """Sets `class_names`, read from `source`, after checking them against `ignore_index`."""
         duplicates = sorted(name for name, count in Counter(class_names).items() if count > 1)
         if duplicates:
-            raise ConfigurationError(
-                f"{source} has duplicates: {duplicates}; every class needs its own name."
-            )
+            raise ConfigurationError(f"Duplicate class names in {source}: {duplicates}; every class needs its own name.")
         if 0 <= self.ignore_index < len(class_names):
             raise ConfigurationError(
                 f"dataset_reader.ignore_index {self.ignore_index} is also a class index "

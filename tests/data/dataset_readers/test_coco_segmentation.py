@@ -106,7 +106,7 @@ def test_configuration_errors_name_the_file_or_key(coco_file, tmp_path):
     coco = json.loads(coco_file.read_text())
     coco["categories"].append({"id": 4, "name": "cat"})
     (tmp_path / "duplicates.json").write_text(json.dumps(coco))
-    with pytest.raises(ConfigurationError, match=r"category names of .*duplicates.json .* has duplicates: \['cat'\]"):
+    with pytest.raises(ConfigurationError, match=r"Duplicate class names in the categories of .*duplicates.json .*: \['cat'\]"):
         list(CocoSegmentationReader().read(str(tmp_path / "duplicates.json")))
     with pytest.raises(ConfigurationError, match="ignore_index 2 is also a class index \\('bird'"):
         list(CocoSegmentationReader(ignore_index=2).read(str(coco_file)))
