@@ -56,6 +56,35 @@ def shapes_folders(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def shapes_coco(shapes_folders) -> Dict[str, Path]:
+    """
+    `shapes_folders` as COCO instances files `train.json` and `valid.json` beside its split
+    folders: one annotation (a compressed RLE) per image and class, the ignored borders left out.
+    """
+    from pycocotools import mask as coco_mask
+
+    from allencv.datasets.segmentation_shapes import SHAPE_CLASSES
+
+    categories = [{"id": index, "name": name} for index, name in enumerate(SHAPE_CLASSES) if index]
+    files = {}
+    for split in ("train", "valid"):
+        images, annotations = [], []
+        for image_id, mask_path in enumerate(sorted((shapes_folders / split / "masks").iterdir())):
+            mask = numpy.asarray(PIL.Image.open(mask_path))
+            images.append({"id": image_id, "file_name": f"{split}/images/{mask_path.name}",
+                           "height": mask.shape[0], "width": mask.shape[1]})
+            for category in categories:
+                if (mask == category["id"]).any():
+                    rle = coco_mask.encode(numpy.asfortranarray(mask == category["id"], dtype=numpy.uint8))
+                    annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": category["id"],
+                                        "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
+                                        "iscrowd": 0})
+        files[split] = shapes_folders / f"{split}.json"
+        files[split].write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    return files
+
+
 @pytest.fixture
 def torch_home(tmp_path, monkeypatch) -> Path:
     """An empty `TORCH_HOME`, so torchvision's weights cache is the test's own."""

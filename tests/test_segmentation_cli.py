@@ -11,8 +11,10 @@ import sys
 import numpy
 import PIL.Image
 import pytest
+from allennlp.models.archival import load_archive
+from allennlp.predictors import Predictor
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import FIXTURES, REPO_ROOT
 from tests.test_cli import run
 
 
@@ -55,3 +57,19 @@ def test_evaluate_and_predict_with_an_overlay(trained, tmp_path):
     overlay = PIL.Image.open(io.BytesIO(base64.b64decode(prediction["overlay"])))
     assert overlay.size == (32, 32) and overlay.mode == "RGB"
     assert "not a JSON line" in error["error"]
+
+
+def test_train_from_coco_files_then_predict(shapes_coco, tmp_path):
+    env = {"TRAIN_PATH": str(shapes_coco["train"]), "VALIDATION_PATH": str(shapes_coco["valid"])}
+    run(["train", str(FIXTURES / "shapes_coco_segmentation.jsonnet"), "-s", str(tmp_path / "run"),
+         "--include-package", "allencv"], env=env)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["epoch"] == 0 and {"validation_mean_iou", "validation_iou_triangle"} <= set(metrics)
+    # The classes are the categories by id, after the background.
+    labels = (tmp_path / "run" / "vocabulary" / "labels.txt").read_text().split()
+    assert labels == ["background", "circle", "square", "triangle"]
+    # The archive's coco_segmentation reader serves the predictor, which needs no COCO file.
+    predictor = Predictor.from_archive(load_archive(str(tmp_path / "run" / "model.tar.gz")))
+    image = shapes_coco["valid"].parent / json.loads(shapes_coco["valid"].read_text())["images"][0]["file_name"]
+    prediction = predictor.predict(str(image))
+    assert prediction["class_names"] == labels and set(prediction["classes_present"]) <= set(labels)

@@ -18,6 +18,8 @@ def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monke
     data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
     if config.name in MANIFEST_CONFIGS:
         data = request.getfixturevalue(MANIFEST_CONFIGS[config.name])
+    elif config.name == "coco_segmentation.jsonnet":
+        data = request.getfixturevalue("shapes_coco")
     elif "segmentation" in config.name:
         root = request.getfixturevalue("shapes_folders")
         data = {"train": root / "train", "valid": root / "valid"}

@@ -3,19 +3,20 @@ from typing import Any, Dict, List, Optional
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
-from allennlp.models.model import Model
 
 from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
+from allencv.models.vision_model import VisionModel
 from allencv.training.metrics import SegmentationIoU
 
 
-class SegmentationModel(Model):
+class SegmentationModel(VisionModel):
     """
     What AllenCV's semantic segmentation models share: the classes come from the vocabulary
     (a `MaskField` puts them there), the loss is per-pixel cross entropy that skips `ignore_index`
     (optionally with class weights), the metrics are `SegmentationIoU`'s, and the output holds
     per-pixel `logits` at the input size plus, once made human readable, the predicted `mask`.
-    Subclasses compute the logits in `compute_logits`.
+    Subclasses compute the logits in `compute_logits`. Like every `VisionModel`, an archive loads
+    without reading the pretrained weights the config names.
 
     # Parameters
 

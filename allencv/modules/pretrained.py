@@ -2,8 +2,10 @@
 Building torchvision models by name with their pretrained weights: torchvision's weights API and
 its cache (`$TORCH_HOME/hub/checkpoints`), or a local file.
 """
+import inspect
 import logging
 import os
+import typing
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Dict, Iterator, Optional
@@ -28,8 +30,9 @@ class PretrainedWeightsUnavailable(ConfigurationError):
 @contextmanager
 def pretrained_weights_skipped() -> Iterator[None]:
     """
-    Within this block `build_torchvision_model` ignores `weights` and `weights_path`: for loading
-    a trained archive, whose own weights replace them, on a machine that may not have them.
+    Within this block `build_torchvision_model` ignores `weights`, `weights_path` and
+    `weights_backbone`, and `pretrained_state_dict` gives none: for loading a trained archive,
+    whose own weights replace them, on a machine that may not have them.
     """
     token = _SKIP_PRETRAINED.set(True)
     try:
@@ -48,7 +51,9 @@ def build_torchvision_model(
       or `model`), loaded with `weights_only=True`; or else
     - `weights`, a torchvision weights name such as `"DEFAULT"` or `"IMAGENET1K_V2"`, fetched
       through torchvision's weights API into its cache (`$TORCH_HOME/hub/checkpoints`); or else
-    - random initialisation, when both are `None` (or inside `pretrained_weights_skipped()`).
+    - random initialisation, when both are `None` (or inside `pretrained_weights_skipped()`),
+      except for a backbone's `weights_backbone` (a name, as `weights`), which is also ignored
+      inside `pretrained_weights_skipped()`.
     """
     available = torchvision.models.list_models()
     if name not in available:
@@ -57,22 +62,56 @@ def build_torchvision_model(
         )
     if _SKIP_PRETRAINED.get():
         weights = weights_path = None
+        if "weights_backbone" in kwargs:
+            kwargs["weights_backbone"] = None
     if weights_path is not None:
         model = torchvision.models.get_model(name, weights=None, **kwargs)
-        model.load_state_dict(load_state_dict(weights_path))
+        try:
+            model.load_state_dict(load_state_dict(weights_path))
+        except RuntimeError as error:
+            raise ConfigurationError(f"weights_path {weights_path} does not hold {name}'s weights: {error}")
         return model
-    if weights is None:
+    weights_enum = resolve_weights(name, weights) if weights is not None else None
+    if weights_enum is None and kwargs.get("weights_backbone") is not None:
+        kwargs["weights_backbone"] = resolve_backbone_weights(name, kwargs["weights_backbone"])
+    fetched = weights_enum if weights_enum is not None else kwargs.get("weights_backbone")
+    if fetched is None:
         return torchvision.models.get_model(name, weights=None, **kwargs)
-    weights_enum = resolve_weights(name, weights)
-    try:
+    with _downloading(name, fetched):
         return torchvision.models.get_model(name, weights=weights_enum, **kwargs)
+
+
+def pretrained_state_dict(
+    name: str, weights: Optional[str] = None, weights_path: Optional[str] = None
+) -> Optional[Dict[str, torch.Tensor]]:
+    """
+    The parameters of torchvision's `name` from `weights_path` (a local checkpoint) or else
+    `weights` (a weights name, through torchvision's cache), for a model that loads them itself;
+    `None` when both are `None` or inside `pretrained_weights_skipped()`.
+    """
+    if _SKIP_PRETRAINED.get():
+        return None
+    if weights_path is not None:
+        return load_state_dict(weights_path)
+    if weights is None:
+        return None
+    weights_enum = resolve_weights(name, weights)
+    with _downloading(name, weights_enum):
+        return weights_enum.get_state_dict(progress=True, check_hash=True)
+
+
+@contextmanager
+def _downloading(name: str, weights: WeightsEnum) -> Iterator[None]:
+    """Turns a failed download of `weights` into an error saying where to put the file offline."""
+    try:
+        yield
     except (URLError, ConnectionError, TimeoutError) as error:
-        cached = os.path.join(get_dir(), "checkpoints", os.path.basename(weights_enum.url))
+        cached = os.path.join(get_dir(), "checkpoints", os.path.basename(weights.url))
         raise PretrainedWeightsUnavailable(
-            f"Could not download the {name} weights {weights_enum} from {weights_enum.url} "
+            f"Could not download the {name} weights {weights} from {weights.url} "
             f"({error}). Offline, put that file at {cached} (the cache under TORCH_HOME), or "
-            "give a local checkpoint with `weights_path`, or set `weights` to null to train "
-            "from scratch."
+            "give a local checkpoint with `weights_path`, or set `weights` (and "
+            "`weights_backbone`, if the model has one) to null to train from scratch."
         ) from error
 
 
@@ -88,6 +127,24 @@ def resolve_weights(name: str, weights: str) -> WeightsEnum:
         )
 
 
+def resolve_backbone_weights(name: str, weights_backbone: str) -> WeightsEnum:
+    """The weights enum member called `weights_backbone` of the backbone of torchvision's `name`."""
+    parameter = inspect.signature(torchvision.models.get_model_builder(name)).parameters.get("weights_backbone")
+    if parameter is None:
+        raise ConfigurationError(f"{name} has no backbone weights (`weights_backbone`); set it to null.")
+    weights_class = next(
+        kind for kind in typing.get_args(parameter.annotation) if isinstance(kind, type) and issubclass(kind, WeightsEnum)
+    )
+    try:
+        return weights_class.verify(weights_backbone)
+    except KeyError:
+        names = ["DEFAULT"] + [member.name for member in weights_class]
+        raise ConfigurationError(
+            f"{name}'s backbone has no weights called {weights_backbone!r}; choose one of "
+            f"{', '.join(names)}, or null."
+        )
+
+
 def load_state_dict(path: str) -> Dict[str, torch.Tensor]:
     """
     A state dict from a local checkpoint file, loaded with `weights_only=True` so that an
@@ -95,8 +152,15 @@ def load_state_dict(path: str) -> Dict[str, torch.Tensor]:
     """
     if not os.path.isfile(path):
         raise ConfigurationError(f"weights_path {path} is not a file.")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch.load fails on other files with errors of many kinds
+        raise ConfigurationError(f"weights_path {path} is not a PyTorch checkpoint ({error}).")
     for key in ("state_dict", "model"):
         if isinstance(checkpoint, dict) and isinstance(checkpoint.get(key), dict):
             checkpoint = checkpoint[key]
+    if not isinstance(checkpoint, dict) or not all(isinstance(value, torch.Tensor) for value in checkpoint.values()):
+        raise ConfigurationError(
+            f"weights_path {path} holds no state dict (a dict of tensors, or one under `state_dict` or `model`)."
+        )
     return checkpoint

@@ -13,10 +13,8 @@ from allennlp.predictors.predictor import Predictor
 from pycocotools import mask as coco_mask
 from torchvision.utils import draw_segmentation_masks
 
-from allencv.data.dataset_readers.semantic_segmentation_directory import (
-    SemanticSegmentationDirectoryReader,
-    voc_palette,
-)
+from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
+from allencv.data.dataset_readers.semantic_segmentation_directory import voc_palette
 from allencv.data.image_loading import ImageSource
 from allencv.predictors.image_predictor import ImagePredictor, decode_base64_image
 
@@ -50,7 +48,8 @@ class SemanticSegmentationPredictor(ImagePredictor):
     # Parameters
 
     model : `Model`
-    dataset_reader : `SemanticSegmentationDirectoryReader`
+    dataset_reader : `SegmentationDatasetReader`
+        `semantic_segmentation_directory` or `coco_segmentation`.
     mask_format : `str`, optional (default = `"png"`)
     overlay : `bool`, optional (default = `False`)
     alpha : `float`, optional (default = `0.5`)
@@ -60,7 +59,7 @@ class SemanticSegmentationPredictor(ImagePredictor):
     def __init__(
         self,
         model: Model,
-        dataset_reader: SemanticSegmentationDirectoryReader,
+        dataset_reader: SegmentationDatasetReader,
         mask_format: str = "png",
         overlay: bool = False,
         alpha: float = 0.5,

@@ -1,9 +1,14 @@
+import json
 
 import pytest
 import torch
-from allennlp.common import Lazy
+import torchvision
+from allennlp.commands.train import train_model_from_file
+from allennlp.common import Lazy, Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
+from allennlp.models import Model
+from allennlp.models.archival import load_archive
 
 from allencv.models import SemanticSegmentation, TorchvisionSegmentation
 from allencv.modules.im2im_encoders import ResnetEncoder
@@ -102,3 +107,60 @@ def test_fcn_by_name_with_an_auxiliary_loss():
     main_only = torch.nn.functional.cross_entropy(output["logits"], torch.zeros((1, 32, 32), dtype=torch.long))
     assert model.network.aux_classifier is not None and output["loss"].requires_grad
     assert main_only.item() != pytest.approx(output["loss"].item())
+
+
+def write_checkpoint(path, model_name, seed=0, **model_kwargs):
+    """A checkpoint of torchvision's `model_name` as a user would save one; returns its state dict."""
+    torch.manual_seed(seed)
+    state_dict = torchvision.models.get_model(model_name, weights=None, weights_backbone=None, **model_kwargs).state_dict()
+    torch.save({"state_dict": state_dict}, path)
+    return state_dict
+
+
+def from_config(**config):
+    return Model.from_params(vocab=shapes_vocab(), params=Params({"type": "torchvision_segmentation", **config}))
+
+
+@pytest.mark.parametrize("checkpoint_classes, aux_loss", [(21, False), (4, True)])
+def test_weights_path_loads_everything_but_classifiers_for_other_classes(checkpoint_classes, aux_loss, tmp_path, torch_home):
+    # torch_home is empty: neither `weights` nor `weights_backbone` ("DEFAULT") can be what is loaded.
+    name = "deeplabv3_mobilenet_v3_large"
+    checkpoint = write_checkpoint(tmp_path / "mine.pth", name, num_classes=checkpoint_classes, aux_loss=True)
+    model = from_config(model_name=name, weights_path=str(tmp_path / "mine.pth"), aux_loss=aux_loss)
+    state = model.network.state_dict()
+    new = {"classifier.4.weight", "classifier.4.bias", "aux_classifier.4.weight", "aux_classifier.4.bias"}
+    kept = set(checkpoint) - (new if checkpoint_classes != 4 else set())
+    if not aux_loss:
+        kept = {key for key in kept if not key.startswith("aux_classifier.")}
+    assert set(state) == kept | ({"classifier.4.weight", "classifier.4.bias"} if checkpoint_classes != 4 else set())
+    assert all(torch.equal(state[key], checkpoint[key]) for key in kept)
+    assert state["classifier.4.weight"].shape[0] == 4
+    if checkpoint_classes != 4:
+        assert not torch.equal(state["classifier.4.bias"][:4], checkpoint["classifier.4.bias"][:4])
+
+
+def test_a_bad_weights_path_names_the_key(tmp_path, torch_home):
+    with pytest.raises(ConfigurationError, match=f"weights_path {tmp_path / 'missing.pth'} is not a file"):
+        from_config(model_name="lraspp_mobilenet_v3_large", weights_path=str(tmp_path / "missing.pth"))
+    (tmp_path / "notes.pth").write_text("not a checkpoint")
+    with pytest.raises(ConfigurationError, match="weights_path .*notes.pth is not a PyTorch checkpoint"):
+        from_config(model_name="lraspp_mobilenet_v3_large", weights_path=str(tmp_path / "notes.pth"))
+    write_checkpoint(tmp_path / "fcn.pth", "fcn_resnet50", num_classes=21, aux_loss=True)
+    with pytest.raises(ConfigurationError, match=r"model.weights_path .*fcn.pth does not hold weights of lraspp_mobilenet_v3_large \(unknown parameters"):
+        from_config(model_name="lraspp_mobilenet_v3_large", weights_path=str(tmp_path / "fcn.pth"))
+
+
+def test_an_archive_loads_offline_without_its_pretrained_weights(shapes_folders, tmp_path, torch_home, monkeypatch):
+    monkeypatch.setenv("TRAIN_PATH", str(shapes_folders / "train"))
+    monkeypatch.setenv("VALIDATION_PATH", str(shapes_folders / "valid"))
+    checkpoint = write_checkpoint(tmp_path / "lraspp.pth", "lraspp_mobilenet_v3_large", num_classes=21)
+    overrides = {"model.weights_path": str(tmp_path / "lraspp.pth"), "model.weights_backbone": "DEFAULT",
+                 "trainer.optimizer.lr": 0.0}
+    trained = train_model_from_file(str(FIXTURES / "shapes_lraspp.jsonnet"), str(tmp_path / "run"), overrides=json.dumps(overrides))
+    first_conv = "backbone.0.0.weight"
+    assert torch.equal(trained.network.state_dict()[first_conv], checkpoint[first_conv])
+    # Neither the checkpoint nor torchvision's cache (for weights_backbone) is there any more.
+    (tmp_path / "lraspp.pth").unlink()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "another_machine"))
+    loaded = load_archive(str(tmp_path / "run" / "model.tar.gz")).model
+    assert all(torch.equal(value, trained.state_dict()[key]) for key, value in loaded.state_dict().items())

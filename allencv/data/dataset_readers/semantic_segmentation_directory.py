@@ -1,21 +1,20 @@
 import logging
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import numpy
 import PIL.Image
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
-from allennlp.data.fields import Field, MetadataField
 from allennlp.data.instance import Instance
-from torchvision import tv_tensors
 
+from allencv.data.dataset_readers.image_dataset_reader import resolve_directory
+from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
-from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
-from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX, MaskField
-from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
+from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
+from allencv.data.image_loading import ImageLoadError, is_image_file
 from allencv.data.transforms import ImageTransform
 
 logger = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ def read_class_names(path: str) -> List[str]:
 
 
 @DatasetReader.register("semantic_segmentation_directory")
-class SemanticSegmentationDirectoryReader(ImageDatasetReader):
+class SemanticSegmentationDirectoryReader(SegmentationDatasetReader):
     """
     Reads images and their class masks from `<file_path>/<image_folder>/<stem>.<ext>` and
     `<file_path>/<mask_folder>/<stem>.png`, paired by file stem. With the defaults the layout is
@@ -84,16 +83,13 @@ class SemanticSegmentationDirectoryReader(ImageDatasetReader):
 
     Masks are palette PNGs, as VOC's are (the palette index is the class; the colours are only for
     viewing), or greyscale PNGs of class indices. `ignore_index` (VOC's 255 object borders) is
-    left out of the loss and the metrics. Each image and its mask go through `transforms`
-    together (as a `tv_tensors.Mask`), so crops and flips keep them aligned, and masks are
-    resampled with nearest neighbours.
+    left out of the loss and the metrics. See `SegmentationDatasetReader` for the fields and the
+    transforms.
 
-    Each instance has an `ImageField` `image`, a `MaskField` `mask` and a `MetadataField`
-    `metadata` with `image_path`, `original_size` (height, width as read) and `image_size` (after
-    the transforms). Images without a usable mask are not trained on: a missing mask, a mask of
-    another size than its image, or one with a value that is neither a class nor `ignore_index`
-    is skipped and counted with the unreadable images (see `ImageDatasetReader`), and the summary
-    is logged after each pass.
+    Images without a usable mask are not trained on: a missing mask, a mask of another size than
+    its image, or one with a value that is neither a class nor `ignore_index` is skipped and
+    counted with the unreadable images (see `ImageDatasetReader`), and the summary is logged after
+    each pass.
 
     Registered as a `DatasetReader` with name "semantic_segmentation_directory".
 
@@ -126,25 +122,17 @@ class SemanticSegmentationDirectoryReader(ImageDatasetReader):
         label_namespace: str = "labels",
         **kwargs,
     ) -> None:
-        super().__init__(transforms=transforms, **kwargs)
+        super().__init__(transforms=transforms, ignore_index=ignore_index, label_namespace=label_namespace, **kwargs)
         if class_names is not None and class_names_file is not None:
             raise ConfigurationError(
                 "Give dataset_reader.class_names or dataset_reader.class_names_file, not both."
             )
         if class_names_file is not None:
-            class_names = read_class_names(class_names_file)
-        self.class_names: Sequence[str] = tuple(class_names) if class_names is not None else VOC_CLASSES
-        if len(set(self.class_names)) != len(self.class_names):
-            raise ConfigurationError(f"dataset_reader.class_names has duplicates: {list(self.class_names)}.")
-        if 0 <= ignore_index < len(self.class_names):
-            raise ConfigurationError(
-                f"dataset_reader.ignore_index {ignore_index} is also a class index "
-                f"({self.class_names[ignore_index]!r}); use a value outside 0..{len(self.class_names) - 1}."
-            )
+            self.set_class_names(read_class_names(class_names_file), f"dataset_reader.class_names_file {class_names_file}")
+        else:
+            self.set_class_names(class_names if class_names is not None else VOC_CLASSES, "dataset_reader.class_names")
         self.image_folder = image_folder
         self.mask_folder = mask_folder
-        self.ignore_index = ignore_index
-        self.label_namespace = label_namespace
 
     def _read(self, file_path: str) -> Iterable[Instance]:
         root = resolve_directory(file_path)
@@ -198,30 +186,3 @@ class SemanticSegmentationDirectoryReader(ImageDatasetReader):
                 f"values {unknown.tolist()} are neither one of the {len(self.class_names)} classes "
                 f"nor the ignore index {self.ignore_index}; check class_names",
             )
-
-    def text_to_instance(  # type: ignore
-        self,
-        image: ImageSource,
-        mask: Optional[torch.Tensor] = None,
-        image_path: Optional[str] = None,
-    ) -> Instance:
-        """
-        An instance for one image (a path or anything `load_image` takes) and, for training, its
-        `(height, width)` mask of class indices. Raises `ImageLoadError` for an unusable image.
-        """
-        if image_path is None and isinstance(image, (str, os.PathLike)):
-            image_path = str(image)
-        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
-        original_size = tuple(pixels.shape[-2:])
-        if mask is not None:
-            pixels, mask = self.pipeline(pixels, tv_tensors.Mask(mask))
-        else:
-            pixels = self.pipeline(pixels)
-        metadata = {"image_path": image_path, "original_size": original_size, "image_size": tuple(pixels.shape[-2:])}
-        fields: Dict[str, Field] = {
-            "image": self.pipeline.image_field(pixels),
-            "metadata": MetadataField(metadata),
-        }
-        if mask is not None:
-            fields["mask"] = MaskField(mask, self.class_names, self.label_namespace, self.ignore_index)
-        return Instance(fields)
