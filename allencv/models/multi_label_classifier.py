@@ -7,6 +7,7 @@ from allennlp.models.model import Model
 from allennlp.nn import InitializerApplicator
 
 from allencv.models.basic_classifier import check_encoders_fit, image_logits
+from allencv.models.vision_model import VisionModel
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
@@ -14,7 +15,7 @@ from allencv.training.metrics import MultiLabelMetrics
 
 
 @Model.register("multi_label_image_classifier")
-class MultiLabelImageClassifier(Model):
+class MultiLabelImageClassifier(VisionModel):
     """
     Predicts every label that applies to an image (any number, none included): the encoders of
     `BasicImageClassifier`, then one independent sigmoid per label, trained with binary
