@@ -128,7 +128,7 @@ def allencv_side(args, root: Path, transforms: List[ImageTransform]):
 def main() -> None:
     args = arguments(__doc__, case="compute", images=0, batch_size=0, size=224, workers=2,
                      channels_last=0, bf16=0)
-    defaults = {"compute": (64, 16), "overhead": (2048, 64)}[args.case]
+    defaults = {"compute": (256, 16), "overhead": (2048, 64)}[args.case]
     args.images = args.images or defaults[0]
     args.batch_size = args.batch_size or defaults[1]
     logging.getLogger("allennlp").setLevel(logging.WARNING)
