@@ -46,7 +46,7 @@ def allencv_images_per_second(files, num_images: int, epochs: int, workdir: Path
         "dataset_reader.transforms": [],  # no flips: the baseline does not augment
         "trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
         "trainer.validation_metric": "-loss", "trainer.cuda_device": -1,
-    }), ext_vars={"DETECTION_TRAIN_PATH": files["train"], "DETECTION_VALIDATION_PATH": files["train"]})
+    }), ext_vars={"TRAIN_PATH": files["train"], "VALIDATION_PATH": files["train"]})
     train_model(params, str(workdir), force=True)
     metrics = json.loads((workdir / "metrics.json").read_text())
     hours, minutes, seconds = metrics["training_duration"].split(":")
