@@ -6,6 +6,7 @@ allennlp CLI, and reports the best validation COCO mAP@.5 (target: >= 0.5) and t
 
     python benchmarks/detection_map.py                  # 300 train / 60 valid images, 12 epochs
     python benchmarks/detection_map.py --epochs 2 --train 40 --valid 10   # a quick look
+    python benchmarks/detection_map.py --config training_config/keypoint_rcnn.jsonnet  # also keypoint AP
 """
 import argparse
 import json
@@ -40,7 +41,7 @@ def train_on_shapes(
     # allennlp merges dotted keys into the config; a nested dict would replace the whole entry.
     overrides = {"trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
                  "random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed, **(extra_overrides or {})}
-    env = {**os.environ, "DETECTION_TRAIN_PATH": files["train"], "DETECTION_VALIDATION_PATH": files["valid"],
+    env = {**os.environ, "TRAIN_PATH": files["train"], "VALIDATION_PATH": files["valid"],
            "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     start = time.perf_counter()
     subprocess.run(

@@ -48,7 +48,7 @@ def allencv_images_per_second(files, num_images: int, epochs: int, workdir: Path
         "dataset_reader.transforms": [],  # no flips: the baseline does not augment
         "trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
         "trainer.validation_metric": "-loss", "trainer.cuda_device": -1,
-    }), ext_vars={"DETECTION_TRAIN_PATH": files["train"], "DETECTION_VALIDATION_PATH": files["train"]})
+    }), ext_vars={"TRAIN_PATH": files["train"], "VALIDATION_PATH": files["train"]})
     train_model(params, str(workdir), force=True)
     first, last = (
         _seconds(json.loads((workdir / f"metrics_epoch_{epoch}.json").read_text())["training_duration"])

@@ -1,7 +1,7 @@
 """
 Object detection on the user's path: `allennlp train` (through a short run of
-benchmarks/detection_map.py with training_config/faster_rcnn.jsonnet), then `evaluate` and
-`predict` as subprocesses.
+benchmarks/detection_map.py with training_config/faster_rcnn.jsonnet, and with
+keypoint_rcnn.jsonnet), then `evaluate` and `predict` as subprocesses.
 """
 import importlib.util
 import json
@@ -37,6 +37,7 @@ def test_train_reports_losses_and_coco_metrics(trained_detector):
     assert metrics["training_loss"] > 0
     assert {"training_loss_classifier", "training_loss_objectness"} <= set(metrics)
     assert {"validation_map", "validation_map_50", "best_validation_map_50"} <= set(metrics)
+    assert "validation_loss" not in metrics  # torchvision's detectors compute none
     assert 0.0 <= metrics["best_validation_map_50"] <= 1.0
 
 
@@ -66,5 +67,53 @@ def test_predict_with_overlays_and_a_bad_line(trained_detector, tmp_path):
         assert output["image_path"] == str(image)
         assert len(output["boxes"]) == len(output["labels"]) == len(output["scores"]) > 0
         assert set(output["labels"]) <= {"circle", "square", "triangle"}
+        with PIL.Image.open(output["overlay_path"]) as overlay:
+            assert overlay.size == (64, 64)
+
+
+@pytest.fixture(scope="module")
+def trained_keypoint_detector(tmp_path_factory):
+    """training_config/keypoint_rcnn.jsonnet's smoke version, as `trained_detector`."""
+    workdir = tmp_path_factory.mktemp("keypoint_cli")
+    metrics = load_benchmark().train_on_shapes(
+        workdir, num_train=4, num_valid=2, size=64, epochs=1, config=REPO_ROOT / "training_config" / "keypoint_rcnn.jsonnet",
+        extra_overrides={"model.min_size": 64, "model.max_size": 64, "data_loader.batch_size": 2,
+                         "model.keypoint_head_channels": [8]},
+    )
+    return workdir, metrics
+
+
+def test_keypoint_training_reports_the_keypoint_loss_and_ap(trained_keypoint_detector):
+    workdir, metrics = trained_keypoint_detector
+    assert metrics["training_loss_keypoint"] > 0
+    assert {"validation_map_50", "validation_keypoint_map", "validation_keypoint_map_50", "validation_keypoint_mar"} <= set(metrics)
+    # No made-up validation loss (see DropUnmeasuredValidationLoss), in either metrics file.
+    epoch = json.loads((workdir / "run" / "metrics_epoch_0.json").read_text())
+    assert not {"validation_loss", "best_validation_loss"} & (set(metrics) | set(epoch))
+    assert "validation_keypoint_map" in epoch
+
+
+def test_keypoint_evaluate_reports_keypoint_ap_and_no_loss(trained_keypoint_detector, tmp_path):
+    workdir, _ = trained_keypoint_detector
+    run(["evaluate", str(workdir / "run" / "model.tar.gz"), str(workdir / "shapes" / "valid.json"),
+         "--output-file", str(tmp_path / "metrics.json"), "--include-package", "allencv"])
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert {"map_50", "keypoint_map", "keypoint_map_50"} <= set(metrics) and "loss" not in metrics
+
+
+def test_keypoint_predict_with_overlays(trained_keypoint_detector, tmp_path):
+    workdir, _ = trained_keypoint_detector
+    images = sorted((workdir / "shapes" / "valid").iterdir())
+    (tmp_path / "input.jsonl").write_text("".join(json.dumps({"image_path": str(path)}) + "\n" for path in images))
+    run(["predict", str(workdir / "run" / "model.tar.gz"), str(tmp_path / "input.jsonl"),
+         "--output-file", str(tmp_path / "out.jsonl"), "--silent",
+         "--predictor-args", json.dumps({"score_threshold": 0.0, "overlay_dir": str(tmp_path / "overlays")}),
+         "--include-package", "allencv"])
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(outputs) == len(images)
+    for output in outputs:
+        assert output["keypoint_names"] == ["top", "bottom_left", "bottom_right"]
+        assert len(output["keypoints"]) == len(output["keypoint_scores"]) == len(output["boxes"]) > 0
+        assert all(len(points) == 3 for points in output["keypoints"])
         with PIL.Image.open(output["overlay_path"]) as overlay:
             assert overlay.size == (64, 64)

@@ -8,6 +8,8 @@ from tests.conftest import REPO_ROOT, write_cached_weights
 
 #: Configs that read manifests instead of label folders: the fixture of their data.
 MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
+#: Configs that read the generated detection shapes (COCO JSON with keypoints).
+DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.jsonnet"}
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
 
 
@@ -23,10 +25,10 @@ def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monke
     elif "segmentation" in config.name:
         root = request.getfixturevalue("shapes_folders")
         data = {"train": root / "train", "valid": root / "valid"}
+    elif config.name in DETECTION_CONFIGS:
+        data = {"train": shapes_dataset / "train.json", "valid": shapes_dataset / "valid.json"}
     monkeypatch.setenv("TRAIN_PATH", str(data["train"]))
     monkeypatch.setenv("VALIDATION_PATH", str(data["valid"]))
-    monkeypatch.setenv("DETECTION_TRAIN_PATH", str(shapes_dataset / "train.json"))
-    monkeypatch.setenv("DETECTION_VALIDATION_PATH", str(shapes_dataset / "valid.json"))
     params = Params.from_file(str(config))
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     instances = list(reader.read(params.pop("train_data_path")))

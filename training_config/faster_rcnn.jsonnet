@@ -3,7 +3,7 @@
 // (128 px images, objects of 16-48 px) on a CPU in minutes:
 //
 //   python -m allencv.datasets.detection_shapes data/shapes
-//   DETECTION_TRAIN_PATH=data/shapes/train.json DETECTION_VALIDATION_PATH=data/shapes/valid.json \
+//   TRAIN_PATH=data/shapes/train.json VALIDATION_PATH=data/shapes/valid.json \
 //   allennlp train training_config/faster_rcnn.jsonnet --include-package allencv -s runs/shapes
 //
 // For real photos: raise min_size/max_size (torchvision's defaults are 800/1333) and drop
@@ -18,8 +18,8 @@ local validation_reader = { type: "coco_detection" };
 {
   dataset_reader: train_reader,
   validation_dataset_reader: validation_reader,
-  train_data_path: std.extVar("DETECTION_TRAIN_PATH"),
-  validation_data_path: std.extVar("DETECTION_VALIDATION_PATH"),
+  train_data_path: std.extVar("TRAIN_PATH"),
+  validation_data_path: std.extVar("VALIDATION_PATH"),
   model: {
     type: "faster_rcnn",
     backbone: { type: "pretrained_resnet", resnet_model: "resnet18", weights: null, pool: null },
@@ -36,5 +36,7 @@ local validation_reader = { type: "coco_detection" };
     num_epochs: 12,
     grad_norm: 10.0,
     validation_metric: "+map_50",
+    // The detectors compute no validation loss: report none rather than allennlp's 0.
+    callbacks: [{ type: "drop_unmeasured_validation_loss" }],
   },
 }

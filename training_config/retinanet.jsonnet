@@ -3,7 +3,7 @@
 // generated shapes dataset:
 //
 //   python -m allencv.datasets.detection_shapes data/shapes
-//   DETECTION_TRAIN_PATH=data/shapes/train.json DETECTION_VALIDATION_PATH=data/shapes/valid.json \
+//   TRAIN_PATH=data/shapes/train.json VALIDATION_PATH=data/shapes/valid.json \
 //   allennlp train training_config/retinanet.jsonnet --include-package allencv -s runs/shapes-retinanet
 //
 // `type: "fcos"` trains torchvision's anchor-free FCOS with the same keys. For real photos see
@@ -13,8 +13,8 @@ local train_reader = { type: "coco_detection", transforms: [{ type: "horizontal_
 {
   dataset_reader: train_reader,
   validation_dataset_reader: { type: "coco_detection" },
-  train_data_path: std.extVar("DETECTION_TRAIN_PATH"),
-  validation_data_path: std.extVar("DETECTION_VALIDATION_PATH"),
+  train_data_path: std.extVar("TRAIN_PATH"),
+  validation_data_path: std.extVar("VALIDATION_PATH"),
   model: {
     type: "retinanet",
     backbone: { type: "pretrained_resnet", resnet_model: "resnet18", weights: null, pool: null },
@@ -31,5 +31,7 @@ local train_reader = { type: "coco_detection", transforms: [{ type: "horizontal_
     num_epochs: 12,
     grad_norm: 10.0,
     validation_metric: "+map_50",
+    // The detectors compute no validation loss: report none rather than allennlp's 0.
+    callbacks: [{ type: "drop_unmeasured_validation_loss" }],
   },
 }

@@ -1,12 +1,16 @@
 """
 A learnable object detection dataset: coloured shapes (circles, squares, triangles) on noisy
-backgrounds, written as images plus a COCO instances file per split:
-`<root>/<split>/<index>.png` and `<root>/<split>.json`.
+backgrounds, written as images plus a COCO file per split: `<root>/<split>/<index>.png` and
+`<root>/<split>.json`. Each shape fills exactly the pixels of its box and carries three COCO
+keypoints (`KEYPOINT_NAMES`: its top and its bottom-left and bottom-right corners; for a circle,
+the points of its outline at 45 degrees below the centre), visible (2) or, where a later shape is
+drawn over them, hidden (1); the `coco_detection` reader reads them with `keypoints: true`.
 
     python -m allencv.datasets.detection_shapes data/shapes --train 300 --valid 60 --size 128
 """
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -16,30 +20,54 @@ import PIL.ImageDraw
 
 #: Each shape's base colour; every object's colour is jittered around it.
 SHAPES = {"circle": (220, 60, 50), "square": (50, 190, 70), "triangle": (60, 90, 230)}
+#: The keypoints of every shape, in COCO's order, and the skeleton joining them (1-based, as COCO).
+KEYPOINT_NAMES = ["top", "bottom_left", "bottom_right"]
+SKELETON = [[1, 2], [2, 3], [3, 1]]
+
+Keypoints = List[Tuple[float, float, int]]
 
 
 def draw_shapes_image(
     rng: numpy.random.Generator, size: int, max_objects: int, min_side: int, max_side: int
-) -> Tuple[PIL.Image.Image, List[Tuple[str, List[float]]]]:
-    """One noisy `size`x`size` image with 1 to `max_objects` shapes, and `(name, xyxy box)` per shape."""
+) -> Tuple[PIL.Image.Image, List[Tuple[str, List[float], Keypoints]]]:
+    """
+    One noisy `size`x`size` image with 1 to `max_objects` shapes, and `(name, xyxy box,
+    keypoints)` per shape: `(x, y, visibility)` pixel positions in `KEYPOINT_NAMES` order.
+    """
     background = rng.integers(60, 196, size=3)
     noise = rng.normal(0, 25, size=(size, size, 3))
     image = PIL.Image.fromarray(numpy.clip(background + noise, 0, 255).astype(numpy.uint8), mode="RGB")
     draw = PIL.ImageDraw.Draw(image)
-    objects = []
-    for _ in range(rng.integers(1, max_objects + 1)):
+    # Which shape (1-based) each pixel shows: a later shape hides the keypoints it covers.
+    owners = PIL.Image.new("L", (size, size))
+    draw_owner = PIL.ImageDraw.Draw(owners)
+    shapes = []
+    for number in range(1, rng.integers(1, max_objects + 1) + 1):
         name = str(rng.choice(list(SHAPES)))
         side = int(rng.integers(min_side, max_side + 1))
         x, y = (int(value) for value in rng.integers(0, size - side, size=2))
         colour = tuple(int(c) for c in numpy.clip(numpy.array(SHAPES[name]) + rng.integers(-30, 31, size=3), 0, 255))
-        box = [x, y, x + side, y + side]
+        # The shape covers pixels x .. x + side - 1: exactly the box [x, x + side).
+        last, middle = side - 1, (side - 1) / 2
+        corners = [(x + middle, y), (x, y + last), (x + last, y + last)]
         if name == "circle":
-            draw.ellipse(box, fill=colour)
-        elif name == "square":
-            draw.rectangle(box, fill=colour)
-        else:
-            draw.polygon([(x, y + side), (x + side, y + side), (x + side / 2, y)], fill=colour)
-        objects.append((name, [float(value) for value in box]))
+            offset = middle / math.sqrt(2)
+            corners = [(x + middle, y), (x + middle - offset, y + middle + offset), (x + middle + offset, y + middle + offset)]
+        for canvas, fill in ((draw, colour), (draw_owner, number)):
+            if name == "circle":
+                canvas.ellipse([x, y, x + last, y + last], fill=fill)
+            elif name == "square":
+                canvas.rectangle([x, y, x + last, y + last], fill=fill)
+            else:
+                canvas.polygon(corners, fill=fill)
+        shapes.append((name, [float(x), float(y), float(x + side), float(y + side)], corners))
+    owner = numpy.asarray(owners)
+    objects = []
+    for number, (name, box, corners) in enumerate(shapes, start=1):
+        keypoints = [
+            (round(float(px), 2), round(float(py), 2), 1 if owner[round(py), round(px)] > number else 2) for px, py in corners
+        ]
+        objects.append((name, box, keypoints))
     return image, objects
 
 
@@ -57,7 +85,10 @@ def write_shapes_dataset(
     COCO file of each split. Shapes may overlap; a later one is drawn over an earlier one.
     """
     rng = numpy.random.default_rng(seed)
-    categories = [{"id": index + 1, "name": name} for index, name in enumerate(SHAPES)]
+    categories = [
+        {"id": index + 1, "name": name, "keypoints": KEYPOINT_NAMES, "skeleton": SKELETON}
+        for index, name in enumerate(SHAPES)
+    ]
     category_ids = {category["name"]: category["id"] for category in categories}
     files = {}
     for split, count in splits.items():
@@ -68,10 +99,11 @@ def write_shapes_dataset(
             image, objects = draw_shapes_image(rng, size, max_objects, min_side, max_side)
             image.save(folder / f"{index:05d}.png")
             images.append({"id": index, "file_name": f"{split}/{index:05d}.png", "height": size, "width": size})
-            for name, (x1, y1, x2, y2) in objects:
+            for name, (x1, y1, x2, y2), keypoints in objects:
                 annotations.append({
                     "id": len(annotations) + 1, "image_id": index, "category_id": category_ids[name],
                     "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0,
+                    "keypoints": [value for point in keypoints for value in point], "num_keypoints": len(keypoints),
                 })
         path = Path(root) / f"{split}.json"
         path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))

@@ -25,6 +25,8 @@ class FasterRcnn(ObjectDetector):
     """
 
     torchvision_prefix = "fasterrcnn_"
+    #: The torchvision class `build_detector` makes.
+    detector_class = FasterRCNN
 
     def extra_fpn_block(self, fpn_channels: int) -> ExtraFPNBlock:
         return LastLevelMaxPool()
@@ -37,7 +39,7 @@ class FasterRcnn(ObjectDetector):
     ) -> torch.nn.Module:
         # Proposals are pooled from the encoder stages' levels (not the extra max-pooled one).
         pooler = MultiScaleRoIAlign(featmap_names=backbone.stages, output_size=7, sampling_ratio=2)
-        return FasterRCNN(backbone, self.num_classes, rpn_anchor_generator=anchors, box_roi_pool=pooler, **options)
+        return self.detector_class(backbone, self.num_classes, rpn_anchor_generator=anchors, box_roi_pool=pooler, **options)
 
     def replace_classifier(self, detector: torch.nn.Module) -> None:
         in_features = detector.roi_heads.box_predictor.cls_score.in_features

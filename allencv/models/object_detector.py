@@ -23,7 +23,7 @@ BoxTarget = Dict[str, torch.Tensor]
 class ObjectDetector(VisionModel):
     """
     What AllenCV's detection models share: a torchvision detector (Faster R-CNN, RetinaNet,
-    FCOS), built either on an AllenCV `Im2ImEncoder` plus a feature pyramid (torchvision's
+    FCOS, Keypoint R-CNN), built either on an AllenCV `Im2ImEncoder` plus a feature pyramid (torchvision's
     `FeaturePyramidNetwork` on the encoder's `forward_features`), or by name from torchvision
     (`torchvision_model`, e.g. `"fasterrcnn_resnet50_fpn"`, with its COCO `weights`), its
     classifier then resized to this vocabulary. `num_classes` is the number of labels in
@@ -40,8 +40,10 @@ class ObjectDetector(VisionModel):
     RetinaNet's and FCOS's names). In evaluation, the output holds per-image `boxes`
     (`(num_detections, 4)` xyxy), `scores` and `label_ids`; with gold `boxes`, COCO metrics (torchmetrics' `MeanAveragePrecision`, pycocotools backend) are
     computed at the end of each validation or `allennlp evaluate` run: `map` (mAP@[.5:.95]),
-    `map_50`, `map_75`, `mar_100` and `AP_<label>` per class. (Validation `loss` is not
-    computed: torchvision's detectors compute losses only in training mode.)
+    `map_50`, `map_75`, `mar_100` and `AP_<label>` per class. The evaluation output has no `loss`:
+    torchvision's detectors compute losses only in training mode. (`allennlp evaluate` then
+    reports none; `allennlp train` reports a validation loss of 0 unless the trainer has the
+    `drop_unmeasured_validation_loss` callback, as the detection configs do.)
 
     # Parameters
 
@@ -239,16 +241,24 @@ class ObjectDetector(VisionModel):
             return {"loss": sum(losses.values())}
         detections = self._detector(images)
         if boxes is not None:
-            self._mean_average_precision.update(detections, boxes)
+            self.update_evaluation(detections, boxes)
             self._evaluated_images += len(images)
-        output: Dict[str, Any] = {
+        output = self.detection_output(detections)
+        if metadata is not None:
+            output["image_path"] = [item.get("image_path") for item in metadata]
+        return output
+
+    def update_evaluation(self, detections: List[Dict[str, torch.Tensor]], targets: List[BoxTarget]) -> None:
+        """Adds a batch's `detections` (torchvision's, per image) against its gold `targets` to the metrics."""
+        self._mean_average_precision.update(detections, targets)
+
+    def detection_output(self, detections: List[Dict[str, torch.Tensor]]) -> Dict[str, Any]:
+        """The output of `forward` in evaluation, from torchvision's per-image `detections`."""
+        return {
             "boxes": [detection["boxes"] for detection in detections],
             "scores": [detection["scores"] for detection in detections],
             "label_ids": [detection["labels"] for detection in detections],
         }
-        if metadata is not None:
-            output["image_path"] = [item.get("image_path") for item in metadata]
-        return output
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """Adds `labels`, the label name of each detection, and turns the tensors into lists."""
@@ -270,15 +280,19 @@ class ObjectDetector(VisionModel):
         metrics = {name: total / self._loss_batches for name, total in self._loss_sums.items()}
         # COCO evaluation is expensive: it runs once, at the end of a validation or evaluation.
         if reset and self._evaluated_images:
-            metrics.update(self._coco_metrics())
+            metrics.update(self.evaluation_metrics())
         if reset:
-            self._mean_average_precision.reset()
+            self.reset_evaluation()
             self._evaluated_images = 0
             self._loss_sums = {}
             self._loss_batches = 0
         return metrics
 
-    def _coco_metrics(self) -> Dict[str, float]:
+    def reset_evaluation(self) -> None:
+        self._mean_average_precision.reset()
+
+    def evaluation_metrics(self) -> Dict[str, float]:
+        """The COCO metrics of the images `update_evaluation` was given since the last reset."""
         result = self._mean_average_precision.compute()
         metrics = {key: result[key].item() for key in ("map", "map_50", "map_75", "mar_100")}
         names = self.vocab.get_index_to_token_vocabulary(self._label_namespace)

@@ -8,7 +8,7 @@ from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
-from torchvision.utils import draw_bounding_boxes
+from torchvision.utils import draw_bounding_boxes, draw_keypoints
 
 from allencv.predictors.image_predictor import ImagePredictor
 
@@ -23,9 +23,12 @@ class ObjectDetectorPredictor(ImagePredictor):
     output holds, for the detections scoring at least `score_threshold`, best first: `boxes`
     (`[x1, y1, x2, y2]` pixels of the image as the reader's transforms left it, i.e. of the
     original image when the validation reader does not resize), `labels` (names), `label_ids`
-    and `scores`; plus `image_path` when the input named a file, and `overlay_path` when
-    `overlay_dir` is set: there, each image is saved as a PNG with its boxes drawn
-    (`torchvision.utils.draw_bounding_boxes`). Inputs are as for every `ImagePredictor`.
+    and `scores`; with a keypoint model (`keypoint_rcnn`), also `keypoints` (per detection, an
+    `[x, y]` per keypoint), `keypoint_scores` and `keypoint_names` (the names of those rows);
+    plus `image_path` when the input named a file, and `overlay_path` when `overlay_dir` is set:
+    there, each image is saved as a PNG with its boxes drawn (`torchvision.utils.draw_bounding_boxes`)
+    and their keypoints, joined by the model's skeleton (`torchvision.utils.draw_keypoints`).
+    Inputs are as for every `ImagePredictor`.
 
     With `allennlp predict`, set the options with `--predictor-args`, e.g.
     `--predictor-args '{"score_threshold": 0.3, "overlay_dir": "overlays"}'`.
@@ -66,8 +69,9 @@ class ObjectDetectorPredictor(ImagePredictor):
 
     def _keep_confident(self, instance: Instance, output: JsonDict) -> JsonDict:
         keep = [index for index, score in enumerate(output["scores"]) if score >= self.score_threshold]
-        for key in ("boxes", "labels", "label_ids", "scores"):
-            output[key] = [output[key][index] for index in keep]
+        for key in ("boxes", "labels", "label_ids", "scores", "keypoints", "keypoint_scores"):
+            if key in output:
+                output[key] = [output[key][index] for index in keep]
         if self.overlay_dir is not None:
             output["overlay_path"] = self._write_overlay(instance, output)
         return output
@@ -82,6 +86,14 @@ class ObjectDetectorPredictor(ImagePredictor):
                 colors=[PALETTE[index % len(PALETTE)] for index in output["label_ids"]],
                 width=2,
             )
+        if output.get("keypoints"):
+            names = output["keypoint_names"]
+            skeleton = [(names.index(first), names.index(second)) for first, second in self._model.skeleton]
+            for points, label_id in zip(output["keypoints"], output["label_ids"]):
+                drawn = draw_keypoints(
+                    drawn, torch.tensor([points], dtype=torch.float32), connectivity=skeleton,
+                    colors=PALETTE[label_id % len(PALETTE)], radius=2, width=1,
+                )
         stem = Path(output["image_path"]).stem if output.get("image_path") else "image"
         path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
         PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy()).save(path)

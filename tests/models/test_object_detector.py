@@ -11,15 +11,15 @@ from allencv.modules.im2im_encoders import ResnetEncoder
 from tests.conftest import FIXTURES
 from tests.vision_model_test_case import VisionModelTestCase
 
-FAMILIES = ["faster_rcnn", "retinanet", "fcos"]
+FAMILIES = ["faster_rcnn", "retinanet", "fcos", "keypoint_rcnn"]
 
 
 class TestObjectDetectors(VisionModelTestCase):
     @pytest.fixture(autouse=True, params=FAMILIES)
     def data(self, request, shapes_dataset, monkeypatch):
         monkeypatch.setenv("DETECTOR", request.param)
-        monkeypatch.setenv("DETECTION_TRAIN_PATH", str(shapes_dataset / "train.json"))
-        monkeypatch.setenv("DETECTION_VALIDATION_PATH", str(shapes_dataset / "valid.json"))
+        monkeypatch.setenv("TRAIN_PATH", str(shapes_dataset / "train.json"))
+        monkeypatch.setenv("VALIDATION_PATH", str(shapes_dataset / "valid.json"))
         self.param_file = FIXTURES / "shapes_detector.jsonnet"
         self.set_up_model(self.param_file, shapes_dataset / "train.json")
 

@@ -1,5 +1,7 @@
-from typing import Iterable, List, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 
@@ -17,6 +19,13 @@ class CocoDetectionReader(DetectionDatasetReader):
     included); labels are the category names. See `DetectionDatasetReader` for the fields,
     the box clean-up and the error handling.
 
+    With `keypoints`, it also reads a COCO keypoints file (such as
+    `person_keypoints_train2017.json`): each category's `keypoints` names and `skeleton` (1-based
+    pairs of them), and each annotation's `keypoints`, `[x, y, visibility]` per name of its
+    category. Every annotation of a category that names keypoints must have them; objects of other
+    categories get unlabelled keypoints. The boxes' field then carries, per box, the keypoints of
+    all the names the categories list (see `BoundingBoxField`).
+
     Registered as a `DatasetReader` with name "coco_detection".
 
     # Parameters
@@ -25,6 +34,8 @@ class CocoDetectionReader(DetectionDatasetReader):
         The folder `file_name`s are relative to; by default the JSON file's folder.
     skip_crowd : `bool`, optional (default = `True`)
         Leave out `iscrowd` annotations (counted); `False` trains on them as ordinary boxes.
+    keypoints : `bool`, optional (default = `False`)
+        Read keypoints too, for `keypoint_rcnn`.
     transforms : `List[ImageTransform]`, optional
     **kwargs
         Passed to `DetectionDatasetReader`.
@@ -34,22 +45,25 @@ class CocoDetectionReader(DetectionDatasetReader):
         self,
         image_root: Optional[str] = None,
         skip_crowd: bool = True,
+        keypoints: bool = False,
         transforms: Optional[List[ImageTransform]] = None,
         **kwargs,
     ) -> None:
         super().__init__(transforms=transforms, **kwargs)
         self.image_root = image_root
         self.skip_crowd = skip_crowd
+        self.keypoints = keypoints
 
     def _read(self, file_path: str) -> Iterable[Instance]:
         coco = read_coco_file(file_path, self.image_root)
+        keypoints = CocoKeypoints(coco.path, coco.categories) if self.keypoints else None
         self._start_pass()
         for image in self.shard_iterable(coco.images):
             image_path = coco.image_root / image["file_name"]
             pixels = self.try_load_image(image_path)
             if pixels is None:
                 continue
-            boxes, labels = [], []
+            boxes, labels, points = [], [], []
             for annotation in coco.annotations[image["id"]]:
                 if annotation.get("iscrowd", 0) and self.skip_crowd:
                     self.box_counts[CROWD] += 1
@@ -57,5 +71,61 @@ class CocoDetectionReader(DetectionDatasetReader):
                 x, y, width, height = annotation["bbox"]
                 boxes.append([x, y, x + width, y + height])
                 labels.append(coco.category_names[annotation["category_id"]])
-            yield self.text_to_instance(pixels, boxes, labels, image_path=str(image_path))
+                if keypoints is not None:
+                    points.append(keypoints.of(annotation))
+            if keypoints is None:
+                yield self.text_to_instance(pixels, boxes, labels, image_path=str(image_path))
+            else:
+                yield self.text_to_instance(
+                    pixels, boxes, labels, image_path=str(image_path),
+                    keypoints=points, keypoint_names=keypoints.names, skeleton=keypoints.skeleton,
+                )
         self._end_pass(str(coco.path))
+
+
+class CocoKeypoints:
+    """
+    The keypoints of a COCO file's `categories`: `names`, every category's names in turn (each
+    once), the `skeleton` as pairs of names, and each annotation's keypoints in `names` order.
+    """
+
+    def __init__(self, path: Path, categories: List[dict]) -> None:
+        self.path = path
+        self.names: List[str] = []
+        self.skeleton: List[Tuple[str, str]] = []
+        self.category_names: Dict[Any, List[str]] = {}
+        for category in categories:
+            names = list(category.get("keypoints") or [])
+            self.category_names[category["id"]] = names
+            self.names.extend(name for name in names if name not in self.names)
+            for pair in category.get("skeleton") or []:
+                if len(pair) != 2 or not all(isinstance(end, int) and 1 <= end <= len(names) for end in pair):
+                    raise ConfigurationError(
+                        f"{path}: category {category['name']!r} has skeleton pair {pair}; each pair must be two "
+                        f"1-based positions in its {len(names)} `keypoints` names."
+                    )
+                edge = (names[pair[0] - 1], names[pair[1] - 1])
+                if edge not in self.skeleton:
+                    self.skeleton.append(edge)
+        if not self.names:
+            raise ConfigurationError(
+                f"{path} has no keypoints: none of its `categories` lists `keypoints` names (COCO "
+                "keypoint files such as person_keypoints_train2017.json do). Point the data path at "
+                "a keypoints file, or set dataset_reader.keypoints to false to read boxes only."
+            )
+
+    def of(self, annotation: dict) -> List[List[float]]:
+        """The annotation's `[x, y, visibility]` for each of `names`; unlabelled where its category has none."""
+        category_names = self.category_names[annotation["category_id"]]
+        values = annotation.get("keypoints")
+        if category_names and (not isinstance(values, list) or len(values) != 3 * len(category_names)):
+            found = "has no `keypoints`" if values is None else f"has {len(values)} `keypoints` values"
+            raise ConfigurationError(
+                f"{self.path}: annotation {annotation.get('id')} {found}, but its category lists "
+                f"{len(category_names)} keypoint names, so it needs {3 * len(category_names)} values "
+                "([x, y, visibility] per name; visibility 0 where unlabelled). Fix the annotation, "
+                "or set dataset_reader.keypoints to false to read boxes only."
+            )
+        points = {name: values[3 * index: 3 * index + 3] for index, name in enumerate(category_names)}
+        return [points.get(name, [0.0, 0.0, 0.0]) for name in self.names]
+

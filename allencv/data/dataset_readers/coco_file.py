@@ -15,6 +15,8 @@ class CocoFile(NamedTuple):
     path: Path
     image_root: Path
     images: List[dict]
+    #: The file's `categories`, as they are.
+    categories: List[dict]
     #: Category names by id, in the file's order.
     category_names: Dict[Any, str]
     #: Each image's annotations, by image id, in the file's order.
@@ -41,7 +43,7 @@ def read_coco_file(file_path: str, image_root: Optional[str] = None) -> CocoFile
                 f"{annotation['category_id']}, which is not in `categories`."
             )
         annotations[annotation["image_id"]].append(annotation)
-    return CocoFile(path, root, coco["images"], names, annotations)
+    return CocoFile(path, root, coco["images"], coco["categories"], names, annotations)
 
 
 def load_coco_json(path: Path) -> Dict[str, List[dict]]:

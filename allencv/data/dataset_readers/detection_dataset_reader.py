@@ -38,6 +38,12 @@ class DetectionDatasetReader(ImageDatasetReader):
     skipped crowd and difficult objects, in `self.box_counts` and in the summary logged after
     each pass. Broken images are skipped and counted as in every AllenCV reader.
 
+    Keypoints (`(x, y, visibility)` per box and name, e.g. from `coco_detection` with
+    `keypoints: true`) go through the transforms as `tv_tensors.KeyPoints`. A keypoint moved
+    outside the image becomes unlabelled (visibility 0). When the transforms mirror the image (a
+    horizontal or vertical flip; two flips cancel out), the keypoints of each pair in
+    `keypoint_flip_pairs` swap names, so that e.g. `left_eye` stays the eye on the person's left.
+
     Detection models normalize inside (torchvision's `GeneralizedRCNNTransform`, with the
     model's `image_mean` and `image_std`), so these readers refuse a `normalize` transform
     instead of normalizing twice.
@@ -48,6 +54,10 @@ class DetectionDatasetReader(ImageDatasetReader):
         Preprocessing and augmentation, applied jointly to the image and its boxes.
     label_namespace : `str`, optional (default = `"labels"`)
         The vocabulary namespace of the object labels.
+    keypoint_flip_pairs : `List[Tuple[str, str]]`, optional
+        The keypoint names that swap when the image is mirrored. By default, every name containing
+        "left" pairs with the same name with "right" instead (COCO's `left_eye` and `right_eye`,
+        ...), where the data has both.
     **kwargs
         Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
     """
@@ -56,6 +66,7 @@ class DetectionDatasetReader(ImageDatasetReader):
         self,
         transforms: Optional[List[ImageTransform]] = None,
         label_namespace: str = "labels",
+        keypoint_flip_pairs: Optional[List[Tuple[str, str]]] = None,
         **kwargs,
     ) -> None:
         super().__init__(transforms=transforms, **kwargs)
@@ -66,6 +77,7 @@ class DetectionDatasetReader(ImageDatasetReader):
                 "instead), and normalizing here too would do it twice."
             )
         self.label_namespace = label_namespace
+        self.keypoint_flip_pairs = keypoint_flip_pairs
         #: How many boxes the most recent pass clipped, dropped or skipped, by reason.
         self.box_counts: Counter = Counter()
 
@@ -85,14 +97,21 @@ class DetectionDatasetReader(ImageDatasetReader):
         boxes: Optional[Sequence[Sequence[float]]] = None,
         labels: Optional[List[str]] = None,
         image_path: Optional[str] = None,
+        keypoints: Optional[Sequence] = None,
+        keypoint_names: Optional[List[str]] = None,
+        skeleton: Optional[List[Tuple[str, str]]] = None,
     ) -> Instance:
         """
         An instance for one image, given as a path or anything `load_image` takes, with its
-        `boxes` (`[x1, y1, x2, y2]` pixels) and their `labels`, or neither (for prediction).
-        Raises `ImageLoadError` for an unusable image.
+        `boxes` (`[x1, y1, x2, y2]` pixels) and their `labels`, or neither (for prediction);
+        optionally with `keypoints` (`(num_boxes, len(keypoint_names), 3)` `(x, y, visibility)`
+        pixels), their `keypoint_names` and a `skeleton` (pairs of names). Raises
+        `ImageLoadError` for an unusable image.
         """
         if (boxes is None) != (labels is None):
             raise ValueError("Give both `boxes` and `labels`, or neither.")
+        if (keypoints is None) != (keypoint_names is None) or (keypoints is not None and boxes is None):
+            raise ValueError("Give `keypoints` together with `keypoint_names`, `boxes` and `labels`.")
         if image_path is None and isinstance(image, (str, os.PathLike)):
             image_path = str(image)
         pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
@@ -101,12 +120,26 @@ class DetectionDatasetReader(ImageDatasetReader):
         if boxes is None:
             pixels = self.pipeline(pixels)
         else:
-            box_tensor, labels = self._clean(torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4), labels, original_size)
-            pixels, box_tensor = self.pipeline(
-                pixels, tv_tensors.BoundingBoxes(box_tensor, format="XYXY", canvas_size=tuple(original_size))
+            box_tensor, keep = self._clean(torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4), original_size)
+            labels = [label for label, kept in zip(labels, keep.tolist()) if kept]
+            inputs = [pixels, tv_tensors.BoundingBoxes(box_tensor, format="XYXY", canvas_size=tuple(original_size))]
+            keypoint_tensor: Optional[torch.Tensor] = None
+            if keypoint_names is not None:
+                # (num_boxes, num_keypoints, 3)
+                keypoint_tensor = torch.tensor(keypoints, dtype=torch.float32).reshape(-1, len(keypoint_names), 3)[keep]
+                # Their x and y, then MIRROR_PROBE's, whose orientation tells whether the transforms mirrored.
+                points = torch.cat([keypoint_tensor[..., :2].reshape(-1, 2), MIRROR_PROBE])
+                inputs.append(tv_tensors.KeyPoints(points, canvas_size=tuple(original_size)))
+            pixels, box_tensor, *moved_points = self.pipeline(*inputs)
+            size = list(pixels.shape[-2:])
+            box_tensor, keep = self._clean(box_tensor, size, after_transforms=True)
+            labels = [label for label, kept in zip(labels, keep.tolist()) if kept]
+            if keypoint_tensor is not None and keypoint_names is not None:
+                moved = self._moved_keypoints(keypoint_tensor, moved_points[0].as_subclass(torch.Tensor), size, keypoint_names)
+                keypoint_tensor = moved[keep]
+            fields["boxes"] = BoundingBoxField(
+                box_tensor, labels, self.label_namespace, keypoint_tensor, keypoint_names, skeleton
             )
-            box_tensor, labels = self._clean(box_tensor, labels, list(pixels.shape[-2:]), after_transforms=True)
-            fields["boxes"] = BoundingBoxField(box_tensor, labels, self.label_namespace)
         fields["image"] = self.pipeline.image_field(pixels)
         fields["metadata"] = MetadataField(
             {"image_path": image_path, "image_size": list(pixels.shape[-2:]), "original_size": original_size}
@@ -114,9 +147,9 @@ class DetectionDatasetReader(ImageDatasetReader):
         return Instance(fields)
 
     def _clean(
-        self, boxes: torch.Tensor, labels: List[str], size: List[int], after_transforms: bool = False
-    ) -> Tuple[torch.Tensor, List[str]]:
-        # boxes: (num_boxes, 4) xyxy
+        self, boxes: torch.Tensor, size: List[int], after_transforms: bool = False
+    ) -> Tuple[torch.Tensor, torch.BoolTensor]:
+        """The boxes (`(num_boxes, 4)` xyxy) clipped to the image and, of those, the ones to keep."""
         height, width = size
         clipped = boxes.clone()
         clipped[:, 0::2] = clipped[:, 0::2].clamp(0, width)
@@ -126,6 +159,46 @@ class DetectionDatasetReader(ImageDatasetReader):
         if not after_transforms:
             counts[CLIPPED] = int(((clipped != boxes).any(dim=1) & keep).sum())
         self.box_counts.update({reason: count for reason, count in counts.items() if count})
-        kept_labels = [label for label, kept in zip(labels, keep.tolist()) if kept]
-        return clipped[keep], kept_labels
+        return clipped[keep], keep
 
+    def _moved_keypoints(
+        self, keypoints: torch.Tensor, points: torch.Tensor, size: List[int], names: List[str]
+    ) -> torch.Tensor:
+        """
+        `keypoints` (`(num_boxes, num_keypoints, 3)`) at the transformed `points` (their x and y,
+        then MIRROR_PROBE's): unlabelled where outside the image, swapped by
+        `keypoint_flip_pairs` if the transforms mirrored the image.
+        """
+        moved = keypoints.clone()
+        moved[..., :2] = points[: -len(MIRROR_PROBE)].reshape(moved.shape[:-1] + (2,))
+        height, width = size
+        x, y = moved[..., 0], moved[..., 1]
+        unlabelled = (moved[..., 2] <= 0) | (x < 0) | (x >= width) | (y < 0) | (y >= height)
+        moved[unlabelled] = 0.0
+        probe = points[-len(MIRROR_PROBE):]
+        across, down = probe[1] - probe[0], probe[2] - probe[0]
+        if across[0] * down[1] - across[1] * down[0] < 0:
+            moved = moved[:, self._flip_order(names)]
+        return moved
+
+    def _flip_order(self, names: List[str]) -> List[int]:
+        """For each keypoint, the keypoint whose name it takes when the image is mirrored."""
+        index = {name: position for position, name in enumerate(names)}
+        pairs = self.keypoint_flip_pairs
+        if pairs is None:
+            pairs = [(name, name.replace("left", "right")) for name in names
+                     if "left" in name and name.replace("left", "right") in index]
+        order = list(range(len(names)))
+        for first, second in pairs:
+            unknown = [name for name in (first, second) if name not in index]
+            if unknown:
+                raise ConfigurationError(
+                    f"dataset_reader.keypoint_flip_pairs names {', '.join(map(repr, unknown))}, which the data's "
+                    f"keypoints ({', '.join(names)}) do not include; pair only those names."
+                )
+            order[index[first]], order[index[second]] = index[second], index[first]
+        return order
+
+
+#: Points (x, y) whose orientation after the transforms shows whether they mirrored the image.
+MIRROR_PROBE = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])

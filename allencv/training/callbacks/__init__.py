@@ -1,1 +1,2 @@
 from allencv.training.callbacks.balanced_class_weights import BalancedClassWeights
+from allencv.training.callbacks.drop_unmeasured_validation_loss import DropUnmeasuredValidationLoss

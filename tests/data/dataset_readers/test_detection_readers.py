@@ -9,7 +9,7 @@ from allennlp.common.checks import ConfigurationError
 
 from allencv.data.dataset_readers import CocoDetectionReader, VocDetectionReader
 from allencv.data.dataset_readers.detection_dataset_reader import CLIPPED, CROWD, CUT_BY_TRANSFORMS, DEGENERATE, DIFFICULT
-from allencv.data.transforms import HorizontalFlip, Normalize, Resize
+from allencv.data.transforms import HorizontalFlip, Normalize, Resize, VerticalFlip
 
 LABELME = Path("/usr/share/doc/labelme-examples/examples")
 needs_labelme = pytest.mark.skipif(
@@ -176,3 +176,91 @@ def test_labelme_examples_coco():
         height, width = instance["metadata"].metadata["image_size"]
         boxes = instance["boxes"].boxes
         assert torch.all(boxes[:, 2] <= width) and torch.all(boxes[:, 3] <= height)
+
+
+@pytest.fixture
+def coco_keypoints_file(tmp_path) -> Path:
+    """A COCO keypoints file: people with a nose and eyes (one eye unlabelled), and a cat with none."""
+    write_photo(tmp_path / "a.jpg")
+    coco = {
+        "images": [{"id": 0, "file_name": "a.jpg", "height": 34, "width": 50}],
+        "annotations": [
+            {"id": 1, "image_id": 0, "category_id": 1, "bbox": [10, 5, 20, 20], "iscrowd": 0,
+             "keypoints": [20, 8, 2, 16, 6, 2, 24, 6, 1], "num_keypoints": 3},
+            {"id": 2, "image_id": 0, "category_id": 1, "bbox": [32, 4, 16, 16], "iscrowd": 0,
+             "keypoints": [40, 9, 2, 0, 0, 0, 44, 7, 2], "num_keypoints": 2},
+            {"id": 3, "image_id": 0, "category_id": 2, "bbox": [0, 20, 10, 10], "iscrowd": 0},
+        ],
+        "categories": [
+            {"id": 1, "name": "person", "keypoints": ["nose", "left_eye", "right_eye"], "skeleton": [[1, 2], [1, 3]]},
+            {"id": 2, "name": "cat"},
+        ],
+    }
+    path = tmp_path / "person_keypoints.json"
+    path.write_text(json.dumps(coco))
+    return path
+
+
+def keypoints_of(instance):
+    return instance["boxes"].keypoints.tolist()
+
+
+def test_coco_reader_reads_keypoints(coco_keypoints_file):
+    instance = next(iter(CocoDetectionReader(keypoints=True).read(str(coco_keypoints_file))))
+    field = instance["boxes"]
+    assert field.keypoint_names == ["nose", "left_eye", "right_eye"]
+    assert field.skeleton == [("nose", "left_eye"), ("nose", "right_eye")]
+    assert keypoints_of(instance) == [
+        [[20, 8, 2], [16, 6, 2], [24, 6, 1]],
+        [[40, 9, 2], [0, 0, 0], [44, 7, 2]],
+        [[0, 0, 0], [0, 0, 0], [0, 0, 0]],  # the cat's category has no keypoints
+    ]
+    assert next(iter(CocoDetectionReader().read(str(coco_keypoints_file))))["boxes"].keypoints is None
+
+
+def test_a_mirror_moves_keypoints_and_swaps_left_and_right(coco_keypoints_file):
+    reader = CocoDetectionReader(keypoints=True, transforms=[HorizontalFlip(p=1.0), Resize([68, 100])])
+    instance = next(iter(reader.read(str(coco_keypoints_file))))
+    # x becomes 49 - x (torchvision's flip of pixel positions), then both coordinates double.
+    assert keypoints_of(instance)[0] == [[58, 16, 2], [50, 12, 1], [66, 12, 2]]  # the eyes swapped names
+    assert keypoints_of(instance)[1] == [[18, 18, 2], [10, 14, 2], [0, 0, 0]]
+    # Two flips turn the image around without mirroring it: nothing swaps.
+    reader = CocoDetectionReader(keypoints=True, transforms=[HorizontalFlip(p=1.0), VerticalFlip(p=1.0)])
+    assert keypoints_of(next(iter(reader.read(str(coco_keypoints_file)))))[0] == [[29, 25, 2], [33, 27, 2], [25, 27, 1]]
+    # Explicit flip pairs replace the ones the names suggest.
+    reader = CocoDetectionReader(keypoints=True, keypoint_flip_pairs=[], transforms=[HorizontalFlip(p=1.0)])
+    assert keypoints_of(next(iter(reader.read(str(coco_keypoints_file)))))[0] == [[29, 8, 2], [33, 6, 2], [25, 6, 1]]
+    reader = CocoDetectionReader(keypoints=True, keypoint_flip_pairs=[["left_eye", "left_ear"]], transforms=[HorizontalFlip(p=1.0)])
+    with pytest.raises(ConfigurationError, match="keypoint_flip_pairs names 'left_ear', which the data's keypoints"):
+        list(reader.read(str(coco_keypoints_file)))
+
+
+def test_keypoints_cropped_away_become_unlabelled(coco_keypoints_file):
+    from allencv.data.transforms import CenterCrop
+
+    reader = CocoDetectionReader(keypoints=True, transforms=[CenterCrop([34, 10])])  # keeps x 20 to 29
+    instance = next(iter(reader.read(str(coco_keypoints_file))))
+    assert instance["boxes"].labels == ["person"]
+    assert keypoints_of(instance) == [[[0, 8, 2], [0, 0, 0], [4, 6, 1]]]
+
+
+def test_coco_keypoint_errors_name_the_annotation(tmp_path, coco_keypoints_file):
+    coco = json.loads(coco_keypoints_file.read_text())
+    del coco["annotations"][1]["keypoints"]
+    (tmp_path / "missing.json").write_text(json.dumps(coco))
+    with pytest.raises(ConfigurationError, match=r"missing.json: annotation 2 has no `keypoints`, but its category lists 3"):
+        list(CocoDetectionReader(keypoints=True).read(str(tmp_path / "missing.json")))
+    coco["annotations"][1]["keypoints"] = [1, 2, 2]
+    (tmp_path / "short.json").write_text(json.dumps(coco))
+    with pytest.raises(ConfigurationError, match=r"annotation 2 has 3 `keypoints` values, .* needs 9 values"):
+        list(CocoDetectionReader(keypoints=True).read(str(tmp_path / "short.json")))
+    coco["categories"][0]["skeleton"] = [[1, 4]]
+    (tmp_path / "skeleton.json").write_text(json.dumps(coco))
+    with pytest.raises(ConfigurationError, match=r"category 'person' has skeleton pair \[1, 4\]"):
+        list(CocoDetectionReader(keypoints=True).read(str(tmp_path / "skeleton.json")))
+    for category in coco["categories"]:
+        category.pop("keypoints", None)
+        category.pop("skeleton", None)
+    (tmp_path / "boxes.json").write_text(json.dumps(coco))
+    with pytest.raises(ConfigurationError, match=r"boxes.json has no keypoints: none of its `categories` lists"):
+        list(CocoDetectionReader(keypoints=True).read(str(tmp_path / "boxes.json")))
