@@ -1,6 +1,11 @@
 """
 Decoding images into compact `uint8` RGB tensors, with one error type that says which file failed
 and why, so readers can skip and count bad files instead of dying on them.
+
+PIL reads every header (format, mode, size). 8-bit RGB and greyscale JPEGs and PNGs, the bulk of
+any dataset, are then decoded by torchvision's `decode_image` straight into a tensor (the same
+libjpeg-turbo and libpng pixels, with the EXIF orientation applied, and none of PIL's copies);
+everything else, and any file torchvision fails on, goes through PIL, which names what is wrong.
 """
 import io
 import warnings
@@ -13,6 +18,7 @@ import PIL.Image
 import PIL.ImageOps
 import torch
 from torchvision import tv_tensors
+from torchvision.io import ImageReadMode, decode_image
 
 #: File suffixes (compared case-insensitively) that readers treat as images.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -21,6 +27,9 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".
 DEFAULT_MAX_PIXELS = PIL.Image.MAX_IMAGE_PIXELS
 
 ImageSource = Union[str, PathLike, bytes, PIL.Image.Image, numpy.ndarray, torch.Tensor]
+
+#: (PIL format, PIL mode) pairs that torchvision decodes to exactly PIL's RGB pixels.
+_TORCHVISION_DECODES = {(format, mode) for format in ("JPEG", "PNG") for mode in ("RGB", "L")}
 
 
 class ImageLoadError(ValueError):
@@ -52,7 +61,7 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> tv_
     if isinstance(source, (str, PathLike)):
         return _load_file(Path(source), max_pixels)
     if isinstance(source, bytes):
-        return _decode(io.BytesIO(source), "<image bytes>", max_pixels)
+        return _decode(bytearray(source), "<image bytes>", max_pixels)
     if isinstance(source, PIL.Image.Image):
         return _from_pil(source, "<PIL image>", max_pixels)
     if isinstance(source, numpy.ndarray):
@@ -73,15 +82,23 @@ def _load_file(path: Path, max_pixels: int) -> tv_tensors.Image:
     if path.stat().st_size == 0:
         raise ImageLoadError(str(path), "empty file", "the file has 0 bytes")
     with open(path, "rb") as file:
-        return _decode(file, str(path), max_pixels)
+        return _decode(bytearray(file.read()), str(path), max_pixels)
 
 
-def _decode(file, name: str, max_pixels: int) -> tv_tensors.Image:
+def _decode(data: bytearray, name: str, max_pixels: int) -> tv_tensors.Image:
     try:
         with warnings.catch_warnings():
             # We check the size ourselves, against `max_pixels`, and raise a clear error.
             warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
-            with PIL.Image.open(file) as image:
+            with PIL.Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if (image.format, image.mode) in _TORCHVISION_DECODES and width * height <= max_pixels:
+                    try:
+                        encoded = torch.frombuffer(data, dtype=torch.uint8)
+                        pixels = decode_image(encoded, mode=ImageReadMode.RGB, apply_exif_orientation=True)
+                        return tv_tensors.Image(pixels)
+                    except RuntimeError:
+                        pass  # a damaged file: PIL's decoder below says what is wrong with it
                 return _from_pil(image, name, max_pixels)
     except PIL.UnidentifiedImageError:
         raise ImageLoadError(name, "not an image", "its contents are not a format PIL can read")

