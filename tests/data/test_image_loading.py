@@ -5,6 +5,7 @@ import PIL.Image
 import pytest
 import torch
 
+from allencv.data import image_loading
 from allencv.data.image_loading import ImageLoadError, load_image
 
 
@@ -71,3 +72,26 @@ def test_too_many_pixels_is_refused():
     with pytest.raises(ImageLoadError) as info:
         load_image(PIL.Image.new("RGB", (100, 100)), max_pixels=9_999)
     assert info.value.category == "too large"
+
+
+@pytest.mark.parametrize("format, suffix", [("JPEG", "jpg"), ("PNG", "png")])
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_torchvision_decodes_exactly_what_pil_decodes(tmp_path, monkeypatch, format, suffix, mode):
+    rng = numpy.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(24, 40, 3), dtype=numpy.uint8)
+    pil = PIL.Image.fromarray(pixels).convert(mode)
+    exif = PIL.Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    path = tmp_path / f"image.{suffix}"
+    pil.save(path, exif=exif)
+    calls = []
+    decode = image_loading.decode_image
+    monkeypatch.setattr(image_loading, "decode_image", lambda *args, **kwargs: calls.append(1) or decode(*args, **kwargs))
+
+    fast = load_image(path)
+    with PIL.Image.open(path) as opened:
+        through_pil = load_image(opened)
+    assert calls == [1]
+    assert tuple(fast.shape) == (3, 40, 24)
+    assert torch.equal(fast, through_pil)
+    assert torch.equal(load_image(path.read_bytes()), fast)
