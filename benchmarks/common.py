@@ -4,6 +4,7 @@ baseline, timing (alternating runs of the two sides, so load on the machine hits
 the report (median and min-max images/s per side, and the ratio of medians).
 """
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -81,6 +82,23 @@ def compare(sides: Dict[str, Callable[[], int]], runs: int, warmup: bool = True)
         for name, run in sides.items():
             rates[name].append(images_per_second(run))
     return rates
+
+
+def rate_after_first_epoch(serialization_dir: Path, images: int, epochs: int) -> float:
+    """
+    Images/s of an `allennlp train` run over its epochs after the first, from the cumulative
+    `training_duration` of its `metrics_epoch_N.json` files.
+    """
+    first, last = (
+        _seconds(json.loads((serialization_dir / f"metrics_epoch_{epoch}.json").read_text())["training_duration"])
+        for epoch in (0, epochs - 1)
+    )
+    return images * (epochs - 1) / (last - first)
+
+
+def _seconds(duration: str) -> float:
+    hours, minutes, seconds = duration.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def summary(values: Sequence[float], unit: str = "img/s") -> str:

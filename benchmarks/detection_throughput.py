@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from allencv.data.image_loading import load_image  # noqa: E402
 from allencv.datasets.detection_shapes import SHAPES, write_shapes_dataset  # noqa: E402
+from benchmarks.common import rate_after_first_epoch  # noqa: E402
 
 CONFIG = REPO_ROOT / "training_config" / "faster_rcnn.jsonnet"
 BATCH_SIZE = 8
@@ -50,16 +51,7 @@ def allencv_images_per_second(files, num_images: int, epochs: int, workdir: Path
         "trainer.validation_metric": "-loss", "trainer.cuda_device": -1,
     }), ext_vars={"TRAIN_PATH": files["train"], "VALIDATION_PATH": files["train"]})
     train_model(params, str(workdir), force=True)
-    first, last = (
-        _seconds(json.loads((workdir / f"metrics_epoch_{epoch}.json").read_text())["training_duration"])
-        for epoch in (0, epochs - 1)
-    )
-    return num_images * (epochs - 1) / (last - first)
-
-
-def _seconds(duration: str) -> float:
-    hours, minutes, seconds = duration.split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return rate_after_first_epoch(workdir, num_images, epochs)
 
 
 def baseline_images_per_second(files, epochs: int) -> float:

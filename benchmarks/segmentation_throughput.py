@@ -21,7 +21,6 @@ Epochs much shorter than a few seconds measure allennlp's per-epoch work (a chec
 and optimizer, the metrics files) more than training: with 64 images of 32 px the ratio was 0.84.
 """
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -37,6 +36,7 @@ from allennlp.common import Params
 import allencv  # noqa: F401  (registers AllenCV's components)
 from allencv.datasets.segmentation_shapes import SHAPE_CLASSES, write_shapes_dataset
 from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
+from benchmarks.common import rate_after_first_epoch
 
 MODEL = "lraspp_mobilenet_v3_large"
 
@@ -55,16 +55,7 @@ def allencv_images_per_second(data: Path, workdir: Path, epochs: int, batch_size
     })
     serialization_dir = Path(tempfile.mkdtemp(dir=workdir))
     train_model(params, str(serialization_dir))
-    first, last = (
-        _seconds(json.loads((serialization_dir / f"metrics_epoch_{epoch}.json").read_text())["training_duration"])
-        for epoch in (0, epochs - 1)
-    )
-    return images * (epochs - 1) / (last - first)
-
-
-def _seconds(duration: str) -> float:
-    hours, minutes, seconds = duration.split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return rate_after_first_epoch(serialization_dir, images, epochs)
 
 
 def baseline_images_per_second(data: Path, epochs: int, batch_size: int) -> float:
