@@ -52,6 +52,14 @@ def allennlp(args, env) -> float:
     return time.perf_counter() - start
 
 
+def training_metrics(output: Path) -> dict:
+    """The run's `metrics.json`, or the last epoch's metrics of a run that was stopped early."""
+    if (output / "metrics.json").is_file():
+        return json.loads((output / "metrics.json").read_text())
+    epochs = sorted(output.glob("metrics_epoch_*.json"), key=lambda path: int(path.stem.rsplit("_", 1)[1]))
+    return json.loads(epochs[-1].read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="data/fashion_mnist", help="image folders (written if missing)")
@@ -86,7 +94,7 @@ def main() -> None:
         name: evaluate(name, {"model.test_time_augmentation": options})
         for name, options in TEST_TIME_AUGMENTATIONS.items()
     }
-    metrics = json.loads((output / "metrics.json").read_text())
+    metrics = training_metrics(output)
     print(json.dumps({
         "config": str(CONFIG.relative_to(REPO_ROOT)),
         "epochs": metrics["epoch"] + 1,
