@@ -11,7 +11,7 @@ import io
 import warnings
 from os import PathLike
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy
 import PIL.Image
@@ -93,12 +93,9 @@ def _decode(data: bytearray, name: str, max_pixels: int) -> tv_tensors.Image:
             with PIL.Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if (image.format, image.mode) in _TORCHVISION_DECODES and width * height <= max_pixels:
-                    try:
-                        encoded = torch.frombuffer(data, dtype=torch.uint8)
-                        pixels = decode_image(encoded, mode=ImageReadMode.RGB, apply_exif_orientation=True)
-                        return tv_tensors.Image(pixels)
-                    except RuntimeError:
-                        pass  # a damaged file: PIL's decoder below says what is wrong with it
+                    pixels = _decode_with_torchvision(data)
+                    if pixels is not None:
+                        return pixels
                 return _from_pil(image, name, max_pixels)
     except PIL.UnidentifiedImageError:
         raise ImageLoadError(name, "not an image", "its contents are not a format PIL can read")
@@ -109,6 +106,16 @@ def _decode(data: bytearray, name: str, max_pixels: int) -> tv_tensors.Image:
             raise
         category = "truncated" if "truncated" in str(error).lower() else "unreadable"
         raise ImageLoadError(name, category, f"{type(error).__name__}: {error}")
+
+
+def _decode_with_torchvision(data: bytearray) -> Optional[tv_tensors.Image]:
+    """The RGB pixels of an encoded JPEG or PNG, or `None` for a damaged file (PIL then says what is wrong)."""
+    try:
+        encoded = torch.frombuffer(data, dtype=torch.uint8)
+        pixels = decode_image(encoded, mode=ImageReadMode.RGB, apply_exif_orientation=True)
+    except RuntimeError:
+        return None
+    return tv_tensors.Image(pixels)
 
 
 def _from_pil(image: PIL.Image.Image, name: str, max_pixels: int) -> tv_tensors.Image:
