@@ -113,6 +113,7 @@ def test_keypoint_predict_with_overlays(trained_keypoint_detector, tmp_path):
     assert len(outputs) == len(images)
     for output in outputs:
         assert output["keypoint_names"] == ["top", "bottom_left", "bottom_right"]
+        assert sorted(map(sorted, output["keypoint_skeleton"])) == [[0, 1], [0, 2], [1, 2]]
         assert len(output["keypoints"]) == len(output["keypoint_scores"]) == len(output["boxes"]) > 0
         assert all(len(points) == 3 for points in output["keypoints"])
         with PIL.Image.open(output["overlay_path"]) as overlay:

@@ -119,11 +119,16 @@ class KeypointRcnn(FasterRcnn):
         return output
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
-        """Also adds each image's `keypoint_names`, the names of the keypoints' rows."""
+        """
+        Also adds each image's `keypoint_names`, the names of the keypoints' rows, and
+        `keypoint_skeleton`, the skeleton as pairs of row indices (`[[first, second], ...]`).
+        """
         output_dict = super().make_output_human_readable(output_dict)
         for key in ("keypoints", "keypoint_scores"):
             output_dict[key] = [tensor.tolist() for tensor in output_dict[key]]
+        skeleton = [[self.keypoint_names.index(first), self.keypoint_names.index(second)] for first, second in self.skeleton]
         output_dict["keypoint_names"] = [self.keypoint_names for _ in output_dict["keypoints"]]
+        output_dict["keypoint_skeleton"] = [skeleton for _ in output_dict["keypoints"]]
         return output_dict
 
     def reset_evaluation(self) -> None:

@@ -24,7 +24,8 @@ class ObjectDetectorPredictor(ImagePredictor):
     (`[x1, y1, x2, y2]` pixels of the image as the reader's transforms left it, i.e. of the
     original image when the validation reader does not resize), `labels` (names), `label_ids`
     and `scores`; with a keypoint model (`keypoint_rcnn`), also `keypoints` (per detection, an
-    `[x, y]` per keypoint), `keypoint_scores` and `keypoint_names` (the names of those rows);
+    `[x, y]` per keypoint), `keypoint_scores`, `keypoint_names` (the names of those rows) and
+    `keypoint_skeleton` (the pairs of rows to join, as indices);
     plus `image_path` when the input named a file, and `overlay_path` when `overlay_dir` is set:
     there, each image is saved as a PNG with its boxes drawn (`torchvision.utils.draw_bounding_boxes`)
     and their keypoints, joined by the model's skeleton (`torchvision.utils.draw_keypoints`).
@@ -87,8 +88,7 @@ class ObjectDetectorPredictor(ImagePredictor):
                 width=2,
             )
         if output.get("keypoints"):
-            names = output["keypoint_names"]
-            skeleton = [(names.index(first), names.index(second)) for first, second in self._model.skeleton]
+            skeleton = [tuple(pair) for pair in output["keypoint_skeleton"]]
             for points, label_id in zip(output["keypoints"], output["label_ids"]):
                 drawn = draw_keypoints(
                     drawn, torch.tensor([points], dtype=torch.float32), connectivity=skeleton,

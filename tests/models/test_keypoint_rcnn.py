@@ -32,6 +32,7 @@ def test_outputs_named_keypoints_and_reports_keypoint_ap(shapes_dataset):
     model.eval()
     output = model.forward_on_instances(instances)[0]
     assert output["keypoint_names"] == model.keypoint_names
+    assert sorted(map(sorted, output["keypoint_skeleton"])) == [[0, 1], [0, 2], [1, 2]]
     assert len(output["keypoints"]) == len(output["keypoint_scores"]) == len(output["boxes"]) > 0
     assert all(len(points) == 3 and all(len(point) == 2 for point in points) for points in output["keypoints"])
     metrics = model.get_metrics(reset=True)

@@ -2,7 +2,7 @@
 The web page in headless Chromium. Against `allennlp serve` in a subprocess: a refused file shows
 the server's message, and an image shows its label and bars (set ALLENCV_SCREENSHOT to a path to
 keep the screenshot; docs/serve_screenshot.png was made so). Against a stand-in for the detection
-and segmentation predictors: their boxes and masks are drawn over the image.
+and segmentation predictors: their boxes, keypoints and masks are drawn over the image.
 """
 
 import base64
@@ -92,8 +92,9 @@ def test_the_page_shows_an_uploaded_images_label(served, browser, tmp_path):
 
 class BoxesAndMasksStandIn(ImagePredictor):
     """
-    Answers as the detection and instance segmentation predictors do (`boxes`, `labels`, `scores`
-    and COCO RLE `masks`) for images 160 pixels wide, and as semantic segmentation does (a class
+    Answers as the detection, keypoint and instance segmentation predictors do (`boxes`, `labels`,
+    `scores`, `keypoints` with a `keypoint_skeleton` joining the first two, and COCO RLE `masks`)
+    for images 160 pixels wide, and as semantic segmentation does (a class
     index PNG `mask`: class 2 on the right half) for others.
     """
 
@@ -112,6 +113,8 @@ class BoxesAndMasksStandIn(ImagePredictor):
                 "labels": ["thing"],
                 "scores": [0.9],
                 "masks": [rle],
+                "keypoints": [[[110.5, 80.5], [140.5, 80.5], [125.5, 105.5]]],
+                "keypoint_skeleton": [[0, 1]],
             }
         classes = numpy.zeros((height, width), dtype=numpy.uint8)
         classes[:, width // 2 :] = 2
@@ -149,7 +152,7 @@ def same_colour(pixel, colour) -> bool:
     return all(abs(a - b) <= 3 for a, b in zip(pixel[:3], colour))
 
 
-def test_the_page_draws_boxes_and_masks(stand_in_url, browser, tmp_path):
+def test_the_page_draws_boxes_keypoints_and_masks(stand_in_url, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -165,6 +168,9 @@ def test_the_page_draws_boxes_and_masks(stand_in_url, browser, tmp_path):
     assert same_colour(inside, first_colour) and 0 < inside[3] < 255  # the mask, translucent
     assert overlay_pixel(browser, 30, 40) == first_colour + [255]  # the box's edge
     assert overlay_pixel(browser, 5, 100)[3] == 0  # outside both
+    assert overlay_pixel(browser, 125, 105) == first_colour + [255]  # a keypoint
+    assert overlay_pixel(browser, 125, 80) == [255, 255, 255, 255]  # the skeleton's line
+    assert overlay_pixel(browser, 132, 92)[3] == 0  # keypoints 1 and 2 are not joined
 
     PIL.Image.new("RGB", (100, 50), (128, 128, 128)).save(tmp_path / "segment.png")
     browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "segment.png"))

@@ -3,6 +3,9 @@
 //   label_probs {label: probability}            classification: the top labels, with bars
 //   boxes [[x1, y1, x2, y2], ...], in the sent image's pixels, with optional parallel `labels`
 //     and `scores`                              detection: boxes over the image, and a list
+//   keypoints [[[x, y], ...], ...], per box, with optional `keypoint_skeleton` [[i, j], ...]
+//                                               keypoints: dots in the box's colour, joined by
+//                                               white lines
 //   masks [PNG base64 or COCO RLE {size, counts}, ...]
 //                                               instance segmentation: one colour per mask
 //   mask PNG base64 or COCO RLE, pixel value = class index (0 = background)
@@ -40,6 +43,7 @@ async function renderPrediction(prediction, image, canvas, results) {
   }
   if (prediction.overlay) await drawOverlay(context, prediction.overlay);
   if (Array.isArray(prediction.boxes)) drawBoxes(context, prediction);
+  if (Array.isArray(prediction.keypoints)) drawKeypoints(context, prediction);
   const instances = Array.isArray(prediction.boxes) ? prediction.boxes.length : Array.isArray(prediction.masks) ? prediction.masks.length : 0;
   if (instances) renderInstanceList(prediction, instances, results);
 }
@@ -80,6 +84,28 @@ function drawBoxes(context, prediction) {
     context.fillRect(x1, top, context.measureText(text).width + 6, fontSize + 4);
     context.fillStyle = "#fff";
     context.fillText(text, x1 + 3, top + fontSize);
+  });
+}
+
+function drawKeypoints(context, prediction) {
+  const radius = Math.max(2, Math.round(context.canvas.width / 160));
+  const skeleton = Array.isArray(prediction.keypoint_skeleton) ? prediction.keypoint_skeleton : [];
+  context.lineWidth = Math.max(1, radius / 2);
+  context.strokeStyle = "#fff";
+  prediction.keypoints.forEach((points, index) => {
+    for (const [first, second] of skeleton) {
+      if (!points[first] || !points[second]) continue;
+      context.beginPath();
+      context.moveTo(...points[first]);
+      context.lineTo(...points[second]);
+      context.stroke();
+    }
+    context.fillStyle = colour(index);
+    for (const [x, y] of points) {
+      context.beginPath();
+      context.arc(x, y, radius, 0, 2 * Math.PI);
+      context.fill();
+    }
   });
 }
 

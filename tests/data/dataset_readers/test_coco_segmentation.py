@@ -97,6 +97,23 @@ def test_crowd_regions_can_count_as_their_category_and_transforms_move_the_mask(
     assert torch.equal(drawn["mask"].mask, expected_drawn(crowd=3).flip(-1))
 
 
+def test_more_than_256_classes_keep_their_indices(coco_file, tmp_path):
+    # Class indices past 255 do not fit the compact uint8 mask: the mask is int64, and the
+    # ignore index moves out of the way of the classes.
+    coco = json.loads(coco_file.read_text())
+    coco["categories"] += [{"id": 3 + number, "name": f"extra{number}"} for number in range(1, 298)]
+    coco["annotations"][0]["category_id"] = 300  # the dog becomes extra297, class 300
+    (tmp_path / "many.json").write_text(json.dumps(coco))
+    reader = CocoSegmentationReader(ignore_index=1000)
+    drawn = next(iter(reader.read(str(tmp_path / "many.json"))))["mask"]
+    assert len(reader.class_names) == 301 and reader.class_names[300] == "extra297"
+    expected = expected_drawn(crowd=0).long()
+    expected[4:7, 0:4] = 1000  # the crowd
+    expected[2:4, 4:8] = 300  # the dog
+    assert drawn.mask.dtype == torch.int64 and torch.equal(drawn.mask, expected)
+    assert drawn.as_tensor(drawn.get_padding_lengths()).max() == 1000
+
+
 def test_bad_annotations_raise_when_asked(coco_file):
     with pytest.raises(ImageLoadError, match="wrong_rle.png: bad segmentation .*annotation 6"):
         list(CocoSegmentationReader(on_error="raise").read(str(coco_file)))
