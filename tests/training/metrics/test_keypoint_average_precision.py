@@ -3,6 +3,7 @@ import math
 
 import pytest
 import torch
+from allennlp.common.testing.distributed_test import run_distributed_test
 
 from allencv.training.metrics import KeypointAveragePrecision
 from allencv.training.metrics.keypoint_average_precision import COCO_PERSON_SIGMAS
@@ -63,3 +64,21 @@ def test_nothing_is_reported_without_labelled_gold_keypoints():
 def test_coco_person_sigmas_by_name():
     assert len(COCO_PERSON_SIGMAS) == 17
     assert COCO_PERSON_SIGMAS["nose"] == pytest.approx(0.026) and COCO_PERSON_SIGMAS["left_hip"] == pytest.approx(0.107)
+
+
+def score_half_of_the_images(rank: int, world_size: int, device: int, expected: dict) -> None:
+    metric = KeypointAveragePrecision([0.05] * 3)
+    metric(prediction(0.0 if rank == 0 else 1.0), GOLD)
+    assert metric.get_metric(reset=True) == pytest.approx(expected)
+
+
+def test_distributed_processes_score_every_processs_images():
+    # Rank 0 sees an exact image, rank 1 one 1 px off; each reports the AP of both together.
+    metric = KeypointAveragePrecision([0.05] * 3)
+    metric(prediction(0.0), GOLD)
+    metric(prediction(1.0), GOLD)
+    expected = metric.get_metric()
+    alone = KeypointAveragePrecision([0.05] * 3)
+    alone(prediction(0.0), GOLD)
+    assert expected != pytest.approx(alone.get_metric())
+    run_distributed_test([-1, -1], score_half_of_the_images, expected)
