@@ -5,6 +5,9 @@
 //   TRAIN_PATH=data/fashion_mnist/train VALIDATION_PATH=data/fashion_mnist/valid \
 //   allennlp train training_config/small_cnn_from_scratch.jsonnet --include-package allencv -s runs/fmnist
 //
+// Measured on 2 CPU cores: 94.28% accuracy on the 10,000 test images after 49 minutes of training
+// (tutorials/classification_recipes.md has the figures).
+//
 // Augmentation (a random 28px crop of the image padded by 2, and a left-right flip) is redrawn
 // every epoch: AllenCV's `torch` data loader caches nothing (allennlp's default loader would
 // reuse the first epoch's crops), and it knows the epoch length for the learning rate schedule.
