@@ -10,7 +10,7 @@ from pycocotools import mask as coco_mask
 
 from allencv.data.dataset_readers.coco_file import CocoFile, read_coco_file
 from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.dataset_readers.skipped_files import SkippedFiles, describe_counts
 from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.data.image_loading import ImageLoadError
 from allencv.data.transforms import ImageTransform
@@ -112,8 +112,7 @@ class CocoSegmentationReader(SegmentationDatasetReader):
             yield self.text_to_instance(pixels, mask, image_path=str(image_path))
         self.skipped.log(logger, str(coco.path))
         if self.annotation_counts:
-            summary = ", ".join(f"{count} {reason}" for reason, count in sorted(self.annotation_counts.items()))
-            logger.warning("Annotations in %s: %s.", coco.path, summary)
+            logger.warning("Annotations in %s: %s.", coco.path, describe_counts(self.annotation_counts))
 
     def _set_classes(self, coco: CocoFile) -> Dict[Any, int]:
         """Sets `class_names` from the file's categories; returns the class index of each category id."""

@@ -10,7 +10,7 @@ from allennlp.data.instance import Instance
 from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.dataset_readers.skipped_files import SkippedFiles, describe_counts
 from allencv.data.fields.bounding_box_field import BoundingBoxField
 from allencv.data.image_loading import ImageSource
 from allencv.data.transforms import ImageTransform
@@ -88,8 +88,7 @@ class DetectionDatasetReader(ImageDatasetReader):
     def _end_pass(self, source: str) -> None:
         self.skipped.log(logger, source)
         if self.box_counts:
-            summary = ", ".join(f"{count} {reason}" for reason, count in sorted(self.box_counts.items()))
-            logger.warning("Boxes in %s: %s.", source, summary)
+            logger.warning("Boxes in %s: %s.", source, describe_counts(self.box_counts))
 
     def text_to_instance(  # type: ignore
         self,

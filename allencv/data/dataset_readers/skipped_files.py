@@ -8,6 +8,11 @@ from allencv.data.image_loading import ImageLoadError
 EXAMPLES_SHOWN = 5
 
 
+def describe_counts(counts: Counter) -> str:
+    """`counts` (how many, by reason) as `"2 reason, 1 other reason"`, the reasons in order."""
+    return ", ".join(f"{count} {reason}" for reason, count in sorted(counts.items()))
+
+
 class SkippedFiles:
     """
     The files a reader left out of one pass over its data: how many, why (by category), and the
@@ -36,9 +41,8 @@ class SkippedFiles:
         return dict(sorted(self.counts.items()))
 
     def summary(self, source: str) -> str:
-        by_category = ", ".join(f"{count} {category}" for category, count in sorted(self.counts.items()))
         examples = "; ".join(f"{path} ({reason})" for path, reason in self.examples)
-        return f"Skipped {self.total} file(s) in {source}: {by_category}. First: {examples}"
+        return f"Skipped {self.total} file(s) in {source}: {describe_counts(self.counts)}. First: {examples}"
 
     def log(self, logger: logging.Logger, source: str) -> None:
         if self.total:
