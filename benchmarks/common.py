@@ -5,7 +5,10 @@ the report (median and min-max images/s per side, and the ratio of medians).
 """
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence
@@ -14,6 +17,7 @@ import numpy
 import PIL.Image
 import torch
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 
@@ -82,6 +86,19 @@ def compare(sides: Dict[str, Callable[[], int]], runs: int, warmup: bool = True)
         for name, run in sides.items():
             rates[name].append(images_per_second(run))
     return rates
+
+
+def run_allennlp(args: List[str], env: Dict[str, str]) -> float:
+    """
+    Runs `allennlp ARGS --include-package allencv` in a subprocess, with this checkout importable
+    and `env` added to the environment; returns its wall time in seconds.
+    """
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "allennlp", *args, "--include-package", "allencv"],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}, check=True,
+    )
+    return time.perf_counter() - start
 
 
 def rate_after_first_epoch(serialization_dir: Path, images: int, epochs: int) -> float:

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from allencv.datasets.fashion_mnist import CLASSES, DEBIAN_DIR, load_split  # noqa: E402
+from benchmarks.common import run_allennlp  # noqa: E402
 
 CONFIG = REPO_ROOT / "training_config" / "efficientnet_lite_fine_tuning.jsonnet"
 
@@ -61,16 +61,6 @@ def write_sample(
     return counts
 
 
-def allennlp(args, env: Dict[str, str]) -> float:
-    """Runs `allennlp ARGS` with this checkout importable; returns its wall time in seconds."""
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "allennlp", *args, "--include-package", "allencv"],
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}, check=True,
-    )
-    return time.perf_counter() - start
-
-
 def train_and_test(name: str, overrides: Dict, data: Path, output: Path, threads: int) -> Dict:
     run = output / name
     shutil.rmtree(run, ignore_errors=True)
@@ -78,9 +68,9 @@ def train_and_test(name: str, overrides: Dict, data: Path, output: Path, threads
         "TRAIN_PATH": str(data / "train"), "VALIDATION_PATH": str(data / "valid"),
         "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
     }
-    train_seconds = allennlp(["train", str(CONFIG), "-s", str(run), "-o", json.dumps(overrides)], env)
+    train_seconds = run_allennlp(["train", str(CONFIG), "-s", str(run), "-o", json.dumps(overrides)], env)
     test_metrics = run / "test_metrics.json"
-    test_seconds = allennlp(
+    test_seconds = run_allennlp(
         ["evaluate", str(run / "model.tar.gz"), str(data / "test"), "--output-file", str(test_metrics)], env
     )
     metrics = json.loads((run / "metrics.json").read_text())

@@ -24,6 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from allencv.datasets.fashion_mnist import DEBIAN_DIR, write_fashion_mnist_folders  # noqa: E402
+from benchmarks.common import run_allennlp  # noqa: E402
 
 CONFIG = REPO_ROOT / "training_config" / "small_cnn_from_scratch.jsonnet"
 TEST_TIME_AUGMENTATIONS = {
@@ -40,16 +41,6 @@ def ensure_dataset() -> None:
         sys.exit(f"{DEBIAN_DIR} is missing and apt-get is not available; install dataset-fashion-mnist.")
     subprocess.run(["apt-get", "update"], check=True)
     subprocess.run(["apt-get", "install", "-y", "dataset-fashion-mnist"], check=True)
-
-
-def allennlp(args, env) -> float:
-    """Runs `allennlp ARGS` with this checkout importable; returns its wall time in seconds."""
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "allennlp", *args, "--include-package", "allencv"],
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}, check=True,
-    )
-    return time.perf_counter() - start
 
 
 def training_metrics(output: Path) -> dict:
@@ -80,11 +71,11 @@ def main() -> None:
     if not args.evaluate_only:
         shutil.rmtree(output, ignore_errors=True)
         overrides = {"trainer.num_epochs": args.epochs} if args.epochs else {}
-        train_seconds = allennlp(["train", str(CONFIG), "-s", str(output), "-o", json.dumps(overrides)], env)
+        train_seconds = run_allennlp(["train", str(CONFIG), "-s", str(output), "-o", json.dumps(overrides)], env)
 
     def evaluate(name: str, overrides: dict) -> dict:
         metrics_file = output / f"test_metrics_{name}.json"
-        seconds = allennlp(["evaluate", str(output / "model.tar.gz"), str(data / "test"), "--output-file",
+        seconds = run_allennlp(["evaluate", str(output / "model.tar.gz"), str(data / "test"), "--output-file",
                             str(metrics_file), "--overrides", json.dumps(overrides)], env)
         test = json.loads(metrics_file.read_text())
         return {"accuracy": test["accuracy"], "macro_f1": round(test["macro_f1"], 4), "wall_s": round(seconds)}
