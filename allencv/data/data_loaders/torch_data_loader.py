@@ -56,7 +56,11 @@ class TorchDataLoader(DataLoader):
     shard sizes are unknown, so a process may stop a batch short, as with allennlp's own loader.
     Files the reader skips (corrupt images) are counted and logged once per pass.
 
-    Registered as a `DataLoader` with name "torch".
+    Registered as a `DataLoader` with name "torch", and made the **default** `DataLoader` when
+    AllenCV is imported (see `DEFAULT_LOADER` below): a config that leaves out `data_loader.type`,
+    such as the seed tutorial's `data_loader: {batch_size: 32}`, gets this loader rather than
+    allennlp's `multiprocess` one, which caches every instance after the first pass (so memory grows
+    with the dataset and random augmentations are drawn only once). The options are the same.
 
     # Parameters
 
@@ -312,3 +316,10 @@ def check_options(
             f"data_loader.max_instances_in_memory ({max_instances_in_memory}) must be at least "
             f"the batch_size ({batch_size}) and at least 1."
         )
+
+
+#: allennlp's `DataLoader.from_params` builds this implementation when a config gives no `type`.
+#: AllenCV replaces allennlp's "multiprocess", whose instance cache draws random transforms once
+#: and holds the whole decoded dataset in memory; `type: "multiprocess"` still selects it.
+DEFAULT_LOADER = "torch"
+DataLoader.default_implementation = DEFAULT_LOADER
