@@ -1,7 +1,8 @@
 import base64
 import binascii
 import json
-from typing import List
+from collections import defaultdict
+from typing import Any, Dict, List, Tuple
 
 from allennlp.common.util import JsonDict, sanitize
 from allennlp.data import Instance
@@ -25,6 +26,11 @@ class ImagePredictor(Predictor):
     image): its output is `{"error": "...", "input": ...}` naming the input, in the input's place,
     and every other input is predicted as usual. `predict(image)` and `predict_batch(images)` raise
     `ImageLoadError` instead.
+
+    A prediction never depends on the other images of its batch (nor on `--batch-size`, nor, in
+    the service, on other clients' requests): `predict_batch_instance` runs the model once per
+    image size in the batch, so no image is padded to a batchmate's size (padding would change
+    what the model pools or normalizes over).
     """
 
     def predict(self, image: ImageSource) -> JsonDict:
@@ -35,6 +41,23 @@ class ImagePredictor(Predictor):
         """Predicts on several images (anything `predict` takes) in one batch."""
         instances = [self._dataset_reader.text_to_instance(image) for image in images]
         return self.predict_batch_instance(instances)
+
+    def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
+        return sanitize(self.forward_by_size(instances))
+
+    def forward_by_size(self, instances: List[Instance]) -> List[Dict[str, Any]]:
+        """The model's outputs for `instances`, in order, from one forward pass per image size."""
+        for instance in instances:
+            self._dataset_reader.apply_token_indexers(instance)
+        by_size: Dict[Tuple[int, ...], List[int]] = defaultdict(list)
+        for position, instance in enumerate(instances):
+            by_size[tuple(instance["image"].image.shape)].append(position)  # type: ignore[attr-defined]
+        outputs: List[Dict[str, Any]] = [{} for _ in instances]
+        for positions in by_size.values():
+            same_size = [instances[position] for position in positions]
+            for position, output in zip(positions, self._model.forward_on_instances(same_size)):
+                outputs[position] = output
+        return outputs
 
     def load_line(self, line: str) -> JsonDict:
         try:

@@ -95,7 +95,7 @@ class SemanticSegmentationPredictor(ImagePredictor):
 
     def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
         # The raw per-pixel logits are far too big for JSON: only the masks are returned.
-        outputs = self._model.forward_on_instances(instances)
+        outputs = self.forward_by_size(instances)
         return sanitize([self._describe(output) for output in outputs])
 
     def _describe(self, output: Dict[str, Any]) -> JsonDict:
