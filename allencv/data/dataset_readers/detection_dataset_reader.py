@@ -1,5 +1,4 @@
 import logging
-import os
 from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -111,13 +110,11 @@ class DetectionDatasetReader(ImageDatasetReader):
             raise ValueError("Give both `boxes` and `labels`, or neither.")
         if (keypoints is None) != (keypoint_names is None) or (keypoints is not None and boxes is None):
             raise ValueError("Give `keypoints` together with `keypoint_names`, `boxes` and `labels`.")
-        if image_path is None and isinstance(image, (str, os.PathLike)):
-            image_path = str(image)
-        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
+        pixels, image_path = self.decode(image, image_path)
         original_size = list(pixels.shape[-2:])
         fields: Dict[str, Field] = {}
         if boxes is None:
-            pixels = self.pipeline(pixels)
+            pixels = self.transform(image_path, pixels)
         else:
             box_tensor, keep = self._clean(torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4), original_size)
             labels = [label for label, kept in zip(labels, keep.tolist()) if kept]
@@ -129,7 +126,7 @@ class DetectionDatasetReader(ImageDatasetReader):
                 # Their x and y, then MIRROR_PROBE's, whose orientation tells whether the transforms mirrored.
                 points = torch.cat([keypoint_tensor[..., :2].reshape(-1, 2), MIRROR_PROBE])
                 inputs.append(tv_tensors.KeyPoints(points, canvas_size=tuple(original_size)))
-            pixels, box_tensor, *moved_points = self.pipeline(*inputs)
+            pixels, box_tensor, *moved_points = self.transform(image_path, *inputs)
             size = list(pixels.shape[-2:])
             box_tensor, keep = self._clean(box_tensor, size, after_transforms=True)
             labels = [label for label, kept in zip(labels, keep.tolist()) if kept]

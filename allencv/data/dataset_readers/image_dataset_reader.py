@@ -2,7 +2,7 @@ import difflib
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
@@ -33,7 +33,8 @@ class ImageDatasetReader(DatasetReader):
         What to do with a file that is not a usable image: `"skip"` it, counting it in the
         summary logged after each pass, or `"raise"` an error naming it.
     max_image_pixels : `int`, optional (default = PIL's decompression-bomb limit)
-        Images with more pixels than this are refused as "too large".
+        Images with more pixels than this are refused as "too large": both the file (from its
+        header, before decoding) and the image the `transforms` make of it.
     """
 
     def __init__(
@@ -73,16 +74,42 @@ class ImageDatasetReader(DatasetReader):
         self.skipped.add(error)
         logger.debug("Skipping %s", error)
 
+    def decode(self, image: ImageSource, image_path: Optional[str] = None) -> Tuple[tv_tensors.Image, Optional[str]]:
+        """
+        `image` decoded (unless it already is a `tv_tensors.Image`), and its path: `image_path`,
+        or `image` itself when it is a path. Raises `ImageLoadError` for an unusable image.
+        """
+        if image_path is None and isinstance(image, (str, os.PathLike)):
+            image_path = str(image)
+        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
+        return pixels, image_path
+
+    def transform(self, image_path: Optional[str], *inputs: Any) -> Any:
+        """
+        The `transforms` applied to `inputs` (the image, then any boxes, masks or keypoints);
+        raises `ImageLoadError` ("too large") when the transformed image has more than
+        `max_image_pixels` pixels.
+        """
+        outputs = self.pipeline(*inputs)
+        height, width = (outputs[0] if len(inputs) > 1 else outputs).shape[-2:]
+        if height * width > self.max_image_pixels:
+            raise ImageLoadError(
+                image_path or "the image",
+                "too large",
+                f"the transforms make it {width}x{height} pixels, over the limit of "
+                f"{self.max_image_pixels}; bound them (e.g. resize's max_size) or raise the "
+                "reader's `max_image_pixels`",
+            )
+        return outputs
+
     def image_fields(self, image: ImageSource, image_path: Optional[str] = None) -> Dict[str, Field]:
         """
         The `image` and `metadata` (`{"image_path": ...}`) fields of an instance, for a path or
         anything `load_image` takes, or an image already decoded; transformed by the pipeline.
         """
-        if image_path is None and isinstance(image, (str, os.PathLike)):
-            image_path = str(image)
-        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
+        pixels, image_path = self.decode(image, image_path)
         return {
-            "image": self.pipeline.image_field(self.pipeline(pixels)),
+            "image": self.pipeline.image_field(self.transform(image_path, pixels)),
             "metadata": MetadataField({"image_path": image_path}),
         }
 

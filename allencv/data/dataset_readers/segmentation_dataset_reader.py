@@ -1,4 +1,3 @@
-import os
 from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
@@ -73,14 +72,12 @@ class SegmentationDatasetReader(ImageDatasetReader):
         An instance for one image (a path or anything `load_image` takes) and, for training, its
         `(height, width)` mask of class indices. Raises `ImageLoadError` for an unusable image.
         """
-        if image_path is None and isinstance(image, (str, os.PathLike)):
-            image_path = str(image)
-        pixels = image if isinstance(image, tv_tensors.Image) else self.load_image(image)
+        pixels, image_path = self.decode(image, image_path)
         original_size = tuple(pixels.shape[-2:])
         if mask is not None:
-            pixels, mask = self.pipeline(pixels, tv_tensors.Mask(mask))
+            pixels, mask = self.transform(image_path, pixels, tv_tensors.Mask(mask))
         else:
-            pixels = self.pipeline(pixels)
+            pixels = self.transform(image_path, pixels)
         metadata = {"image_path": image_path, "original_size": original_size, "image_size": tuple(pixels.shape[-2:])}
         fields: Dict[str, Field] = {
             "image": self.pipeline.image_field(pixels),

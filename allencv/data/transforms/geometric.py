@@ -1,5 +1,5 @@
 """Transforms that move pixels: resizing, cropping and flipping."""
-from typing import List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from allennlp.common.checks import ConfigurationError
 from torchvision.transforms import v2
@@ -13,10 +13,22 @@ Size = Union[int, List[int]]
 @ImageTransform.register("resize")
 class Resize(ImageTransform):
     """
-    Resizes to `size`: `[height, width]`, or an `int` for the shorter side (keeping the aspect
-    ratio, optionally capping the longer side at `max_size`). Instead of `size`, `weights` (a
+    Resizes to `size`: `[height, width]`, or an `int` (or `[int]`) for the shorter side, keeping
+    the aspect ratio with the longer side capped at `max_size`. Instead of `size`, `weights` (a
     torchvision weights name such as `"ResNet50_Weights.DEFAULT"`) resizes as those weights
-    expect, with their interpolation. Registered as an `ImageTransform` with name "resize".
+    expect, with their interpolation.
+
+    A shorter-side resize is always bounded: without `max_size`, the longer side is capped at
+    `MAX_SIZE_RATIO` (4) times the shorter side's size, so a 1×40000-pixel image resized to 256
+    becomes 1×1024 pixels, not 256×10,240,000. Registered as an `ImageTransform` with name "resize".
+
+    # Parameters
+
+    size : `Union[int, List[int]]`, optional
+    max_size : `int`, optional (default = 4 × `size` for a shorter-side resize)
+        The most pixels the longer side of a shorter-side resize may have.
+    antialias : `bool`, optional (default = `True`)
+    weights : `str`, optional
     """
 
     def __init__(
@@ -33,7 +45,50 @@ class Resize(ImageTransform):
             interpolation = preset.interpolation
         if size is None:
             raise ConfigurationError("resize needs `size` (or `weights` to take it from).")
-        super().__init__(v2.Resize(size, interpolation, max_size=max_size, antialias=antialias))
+        shorter_side = size if isinstance(size, int) else size[0] if len(size) == 1 else None
+        if shorter_side is None and max_size is not None:
+            raise ConfigurationError(
+                f"resize: max_size applies to a shorter-side resize (an int size), not to size {size}."
+            )
+        if shorter_side is not None and max_size is None:
+            max_size = MAX_SIZE_RATIO * shorter_side
+        if shorter_side is None:
+            super().__init__(v2.Resize(size, interpolation, antialias=antialias))
+            return
+        if max_size <= shorter_side:
+            raise ConfigurationError(
+                f"resize: max_size ({max_size}) must be larger than the shorter side's size ({shorter_side})."
+            )
+        super().__init__(ShorterSideResize(shorter_side, max_size, interpolation, antialias))
+
+
+class ShorterSideResize(v2.Transform):
+    """
+    `v2.Resize(size, max_size=max_size)`, except that no side ever becomes 0 pixels (torchvision's
+    rounds a 1×40000 image's shorter side down to 0 and fails).
+    """
+
+    def __init__(self, size: int, max_size: int, interpolation: v2.InterpolationMode, antialias: bool) -> None:
+        super().__init__()
+        self.size = size
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs: List[Any]) -> Dict[str, Any]:
+        height, width = v2.functional.get_size(flat_inputs[0])
+        short, long = sorted((height, width))
+        new_short, new_long = self.size, int(self.size * long / short)
+        if new_long > self.max_size:
+            new_short, new_long = max(1, int(self.max_size * short / long)), self.max_size
+        return {"size": [new_short, new_long] if height <= width else [new_long, new_short]}
+
+    def transform(self, inpt: Any, params: Dict[str, Any]) -> Any:
+        return v2.functional.resize(inpt, params["size"], self.interpolation, antialias=self.antialias)
+
+
+#: A shorter-side `resize` without `max_size` caps the longer side at this many times `size`.
+MAX_SIZE_RATIO = 4
 
 
 @ImageTransform.register("center_crop")
