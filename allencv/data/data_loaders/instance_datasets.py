@@ -64,11 +64,10 @@ def prepare(reader: DatasetReader, instance: Instance, vocab: Optional[Vocabular
 class IndexedInstances(torch.utils.data.Dataset):
     """
     Map-style: position `i` is the instance of the `IndexedReader`'s item `i` (decoded when asked
-    for); `__getitems__` builds a whole batch, collated by `collate_fn` or, when it is `None`, as
-    instances.
+    for); `__getitems__` builds a whole batch, collated by `collate_fn`.
     """
 
-    def __init__(self, reader: IndexedReader, items: Sequence[Any], collate_fn: Optional[Collate]) -> None:
+    def __init__(self, reader: IndexedReader, items: Sequence[Any], collate_fn: Collate) -> None:
         self.reader = reader
         self.items = items
         self.collate_fn = collate_fn
@@ -86,8 +85,6 @@ class IndexedInstances(torch.utils.data.Dataset):
     def __getitems__(self, indices: List[int]) -> LoadedBatch:
         instances = [instance for instance in map(self.__getitem__, indices) if instance is not None]
         skipped, self.reader.skipped = self.reader.skipped, SkippedFiles()
-        if self.collate_fn is None:
-            return LoadedBatch(instances=instances, skipped=skipped)
         return LoadedBatch(batch=self.collate_fn(instances) if instances else None, skipped=skipped)
 
 

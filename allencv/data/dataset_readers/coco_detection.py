@@ -1,17 +1,34 @@
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
+import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 
 from allencv.data.dataset_readers.coco_file import read_coco_file
 from allencv.data.dataset_readers.detection_dataset_reader import CROWD, DetectionDatasetReader
+from allencv.data.dataset_readers.indexed_reader import IndexedReader
+from allencv.data.fields.bounding_box_field import BoundingBoxField
 from allencv.data.transforms import ImageTransform
 
 
+class CocoImage(NamedTuple):
+    """One image of a COCO file and its annotations, as listed (before decoding)."""
+
+    path: Path
+    boxes: List[List[float]]
+    labels: List[str]
+    #: Crowd annotations left out (`skip_crowd`).
+    crowd: int
+    #: Per box, `[x, y, visibility]` for each of `keypoint_names`; `None` without `keypoints`.
+    keypoints: Optional[List[List[List[float]]]] = None
+    keypoint_names: Optional[List[str]] = None
+    skeleton: Optional[List[Tuple[str, str]]] = None
+
+
 @DatasetReader.register("coco_detection")
-class CocoDetectionReader(DetectionDatasetReader):
+class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
     """
     Reads a COCO instances file (`images`, `annotations` with `bbox` as `[x, y, width, height]`
     pixels, `categories`): the `file_path` is the JSON file, and each image's `file_name` is found
@@ -25,6 +42,10 @@ class CocoDetectionReader(DetectionDatasetReader):
     category. Every annotation of a category that names keypoints must have them; objects of other
     categories get unlabelled keypoints. The boxes' field then carries, per box, the keypoints of
     all the names the categories list (see `BoundingBoxField`).
+
+    It is an `IndexedReader`: the JSON file is parsed once, when `TorchDataLoader` lists its
+    images (`CocoImage`s), and each worker decodes only its batches' images; the vocabulary comes
+    from the annotations without decoding any image.
 
     Registered as a `DatasetReader` with name "coco_detection".
 
@@ -55,32 +76,55 @@ class CocoDetectionReader(DetectionDatasetReader):
         self.keypoints = keypoints
 
     def _read(self, file_path: str) -> Iterable[Instance]:
+        images = self.list_items(file_path)
+        self._start_pass()
+        for image in self.shard_iterable(images):
+            instance = self.item_to_instance(image)
+            if instance is not None:
+                yield instance
+        self._end_pass(str(file_path))
+
+    def list_items(self, file_path: str) -> List[CocoImage]:
         coco = read_coco_file(file_path, self.image_root)
         keypoints = CocoKeypoints(coco.path, coco.categories) if self.keypoints else None
-        self._start_pass()
-        for image in self.shard_iterable(coco.images):
-            image_path = coco.image_root / image["file_name"]
-            pixels = self.try_load_image(image_path)
-            if pixels is None:
-                continue
-            boxes, labels, points = [], [], []
+        images = []
+        for image in coco.images:
+            boxes, labels, points, crowd = [], [], [], 0
             for annotation in coco.annotations[image["id"]]:
                 if annotation.get("iscrowd", 0) and self.skip_crowd:
-                    self.box_counts[CROWD] += 1
+                    crowd += 1
                     continue
                 x, y, width, height = annotation["bbox"]
                 boxes.append([x, y, x + width, y + height])
                 labels.append(coco.category_names[annotation["category_id"]])
                 if keypoints is not None:
                     points.append(keypoints.of(annotation))
+            path = coco.image_root / image["file_name"]
             if keypoints is None:
-                yield self.text_to_instance(pixels, boxes, labels, image_path=str(image_path))
+                images.append(CocoImage(path, boxes, labels, crowd))
             else:
-                yield self.text_to_instance(
-                    pixels, boxes, labels, image_path=str(image_path),
-                    keypoints=points, keypoint_names=keypoints.names, skeleton=keypoints.skeleton,
-                )
-        self._end_pass(str(coco.path))
+                images.append(CocoImage(path, boxes, labels, crowd, points, keypoints.names, keypoints.skeleton))
+        return images
+
+    def item_to_instance(self, item: CocoImage) -> Optional[Instance]:
+        self.box_counts[CROWD] += item.crowd
+        pixels = self.try_load_image(item.path)
+        if pixels is None:
+            return None
+        if item.keypoints is None:
+            return self.text_to_instance(pixels, item.boxes, item.labels, image_path=str(item.path))
+        return self.text_to_instance(
+            pixels, item.boxes, item.labels, image_path=str(item.path),
+            keypoints=item.keypoints, keypoint_names=item.keypoint_names, skeleton=item.skeleton,
+        )
+
+    def item_to_label_instance(self, item: CocoImage) -> Optional[Instance]:
+        # Boxes with no area are dropped when read, so their labels are not counted here either.
+        kept = [label for (x1, y1, x2, y2), label in zip(item.boxes, item.labels) if x2 > x1 and y2 > y1]
+        names = item.keypoint_names
+        keypoints = None if names is None else torch.zeros((len(kept), len(names), 3))
+        boxes = BoundingBoxField(torch.zeros((len(kept), 4)), kept, self.label_namespace, keypoints, names, item.skeleton)
+        return Instance({"boxes": boxes})
 
 
 class CocoKeypoints:

@@ -10,7 +10,7 @@ from pycocotools import mask as coco_mask
 
 from allencv.data.dataset_readers.coco_file import CocoFile, read_coco_file
 from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles, describe_counts
+from allencv.data.dataset_readers.skipped_files import describe_counts
 from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.data.image_loading import ImageLoadError
 from allencv.data.transforms import ImageTransform
@@ -97,8 +97,7 @@ class CocoSegmentationReader(SegmentationDatasetReader):
     def _read(self, file_path: str) -> Iterable[Instance]:
         coco = read_coco_file(file_path, self.image_root)
         class_indices = self._set_classes(coco)
-        self.skipped = SkippedFiles()
-        self.annotation_counts = Counter()
+        self._start_pass()
         for image in self.shard_iterable(coco.images):
             image_path = coco.image_root / image["file_name"]
             pixels = self.try_load_image(image_path)
@@ -110,9 +109,16 @@ class CocoSegmentationReader(SegmentationDatasetReader):
                 self.skip(error)
                 continue
             yield self.text_to_instance(pixels, mask, image_path=str(image_path))
-        self.skipped.log(logger, str(coco.path))
+        self._end_pass(str(coco.path))
+
+    def _start_pass(self) -> None:
+        super()._start_pass()
+        self.annotation_counts = Counter()
+
+    def _end_pass(self, source: str) -> None:
+        super()._end_pass(source)
         if self.annotation_counts:
-            logger.warning("Annotations in %s: %s.", coco.path, describe_counts(self.annotation_counts))
+            logger.warning("Annotations in %s: %s.", source, describe_counts(self.annotation_counts))
 
     def _set_classes(self, coco: CocoFile) -> Dict[Any, int]:
         """Sets `class_names` from the file's categories; returns the class index of each category id."""

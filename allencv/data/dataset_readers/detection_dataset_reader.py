@@ -9,7 +9,7 @@ from allennlp.data.instance import Instance
 from torchvision import tv_tensors
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles, describe_counts
+from allencv.data.dataset_readers.skipped_files import describe_counts
 from allencv.data.fields.bounding_box_field import BoundingBoxField
 from allencv.data.image_loading import ImageSource
 from allencv.data.transforms import ImageTransform
@@ -81,11 +81,11 @@ class DetectionDatasetReader(ImageDatasetReader):
         self.box_counts: Counter = Counter()
 
     def _start_pass(self) -> None:
-        self.skipped = SkippedFiles()
+        super()._start_pass()
         self.box_counts = Counter()
 
     def _end_pass(self, source: str) -> None:
-        self.skipped.log(logger, source)
+        super()._end_pass(source)
         if self.box_counts:
             logger.warning("Boxes in %s: %s.", source, describe_counts(self.box_counts))
 

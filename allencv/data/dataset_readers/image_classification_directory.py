@@ -8,7 +8,6 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 
 from allencv.data.dataset_readers.indexed_reader import IndexedReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles
 from allencv.data.fields import TrainingLabelField
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
 from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
@@ -66,7 +65,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
     def _read(self, file_path: str) -> Iterable[Instance]:
         root = resolve_directory(file_path)
         files = list_labelled_files(root)
-        self.skipped = SkippedFiles()
+        self._start_pass()
         read_per_label: Dict[str, int] = {label: 0 for label in label_folders(root)}
         for file in self.shard_iterable(files):
             instance = self.item_to_instance(file)
@@ -74,7 +73,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
                 continue
             read_per_label[file.label] += 1
             yield instance
-        self.skipped.log(logger, str(root))
+        self._end_pass(str(root))
         if self._is_only_reader():
             for label in sorted(label for label, count in read_per_label.items() if count == 0):
                 logger.warning(
@@ -97,6 +96,14 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
         if image is None:
             return None
         return self.text_to_instance(image, item.label, image_path=str(item.path))
+
+    def item_to_label_instance(self, item: "LabelledFile") -> Optional[Instance]:
+        if item.problem is not None or not is_image_file(item.path) or item.path.name.startswith("."):
+            return None
+        return Instance({"label": self._label_field(item.label, str(item.path))})
+
+    def _label_field(self, label: str, image_path: Optional[str]) -> TrainingLabelField:
+        return TrainingLabelField(label, self.label_namespace, source=image_path)
 
     def _skip_non_image(self, path: Path) -> None:
         category = "hidden file" if path.name.startswith(".") else "not an image file"
@@ -125,7 +132,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
         """
         fields = self.image_fields(image, image_path)
         if label is not None:
-            fields["label"] = TrainingLabelField(label, self.label_namespace, source=fields["metadata"]["image_path"])
+            fields["label"] = self._label_field(label, fields["metadata"]["image_path"])
         return Instance(fields)
 
 

@@ -55,6 +55,14 @@ class ImageDatasetReader(DatasetReader):
         #: The files skipped in the most recent pass over the data.
         self.skipped = SkippedFiles()
 
+    def _start_pass(self) -> None:
+        """Starts the counts of a pass over the data (readers call it as their `_read` begins)."""
+        self.skipped = SkippedFiles()
+
+    def _end_pass(self, source: str) -> None:
+        """Logs, once, what the pass over `source` skipped (readers call it as `_read` ends)."""
+        self.skipped.log(logger, source)
+
     def load_image(self, source: ImageSource) -> tv_tensors.Image:
         """Decodes `source`, raising `ImageLoadError` if it is not a usable image."""
         return load_image(source, max_pixels=self.max_image_pixels)

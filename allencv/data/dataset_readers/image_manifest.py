@@ -7,11 +7,12 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
-from allennlp.data.fields import LabelField, MultiLabelField
+from allennlp.data.fields import Field, MultiLabelField
 from allennlp.data.instance import Instance
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles
+from allencv.data.dataset_readers.indexed_reader import IndexedReader
+from allencv.data.fields import TrainingLabelField
 from allencv.data.image_loading import ImageLoadError, ImageSource
 from allencv.data.transforms import ImageTransform
 
@@ -31,14 +32,16 @@ class BadRowError(ImageLoadError):
 
 
 @DatasetReader.register("image_manifest")
-class ImageManifestReader(ImageDatasetReader):
+class ImageManifestReader(ImageDatasetReader, IndexedReader):
     """
     Reads images listed in a manifest file, one row per image: a CSV file with a header row, or a
     JSON Lines file (`.jsonl` or `.ndjson`) of objects. Relative image paths resolve against the
     manifest's folder. Each image becomes an `Instance` with an `ImageField` named `image`, a
     `MetadataField` named `metadata` holding `{"image_path": ...}`, and
 
-    - a `LabelField` named `label`, from the `label_column`; or, with `multi_label: true`,
+    - a `TrainingLabelField` named `label`, from the `label_column` (a validation row whose label
+      the training data lacks fails with an error naming the row's image); or, with
+      `multi_label: true`,
     - a `MultiLabelField` named `labels`: a JSON list in a JSON Lines file, or the cell split on
       `label_separator` in a CSV file (`cat|dog`); an empty list or cell means no label applies.
 
@@ -52,6 +55,9 @@ class ImageManifestReader(ImageDatasetReader):
     decode (see `ImageDatasetReader`); the summary after each pass names the first few by
     `file:line`. A CSV header without the path or label column fails at once, naming the columns
     it has.
+
+    It is an `IndexedReader` (its items are the manifest's rows), so `TorchDataLoader` reads it
+    map-style and builds the vocabulary from the manifest's labels without decoding any image.
 
     Registered as a `DatasetReader` with name "image_manifest".
 
@@ -88,16 +94,31 @@ class ImageManifestReader(ImageDatasetReader):
 
     def _read(self, file_path: str) -> Iterable[Instance]:
         manifest = resolve_manifest(file_path)
-        self.skipped = SkippedFiles()
+        self._start_pass()
         for row in self.shard_iterable(self._rows(manifest)):
-            if isinstance(row, BadRowError):
-                self._skip(row)
-                continue
-            path, labels = row
-            image = self.try_load_image(path)
-            if image is not None:
-                yield self.text_to_instance(image, labels, image_path=str(path))
-        self.skipped.log(logger, str(manifest))
+            instance = self.item_to_instance(row)
+            if instance is not None:
+                yield instance
+        self._end_pass(str(manifest))
+
+    def list_items(self, file_path: str) -> List[Union[Row, BadRowError]]:
+        return list(self._rows(resolve_manifest(file_path)))
+
+    def item_to_instance(self, item: Union[Row, BadRowError]) -> Optional[Instance]:
+        if isinstance(item, BadRowError):
+            self._skip(item)
+            return None
+        path, labels = item
+        image = self.try_load_image(path)
+        if image is None:
+            return None
+        return self.text_to_instance(image, labels, image_path=str(path))
+
+    def item_to_label_instance(self, item: Union[Row, BadRowError]) -> Optional[Instance]:
+        if isinstance(item, BadRowError):
+            return None
+        path, labels = item
+        return Instance(self._label_fields(labels, str(path)))
 
     def _skip(self, error: BadRowError) -> None:
         if self.on_error == "raise":
@@ -137,11 +158,14 @@ class ImageManifestReader(ImageDatasetReader):
         with its list of labels when the reader is `multi_label`.
         """
         fields = self.image_fields(image, image_path)
-        if labels is not None and self.multi_label:
-            fields["labels"] = MultiLabelField(list(labels), label_namespace=self.label_namespace)
-        elif labels is not None:
-            fields["label"] = LabelField(labels, label_namespace=self.label_namespace)
+        if labels is not None:
+            fields.update(self._label_fields(labels, fields["metadata"]["image_path"]))
         return Instance(fields)
+
+    def _label_fields(self, labels: Union[str, List[str]], image_path: Optional[str]) -> Dict[str, Field]:
+        if self.multi_label:
+            return {"labels": MultiLabelField(list(labels), label_namespace=self.label_namespace)}
+        return {"label": TrainingLabelField(labels, self.label_namespace, source=image_path)}  # type: ignore[arg-type]
 
 
 def resolve_manifest(file_path: str) -> Path:

@@ -21,3 +21,12 @@ class IndexedReader:
     def item_to_instance(self, item: Any) -> Optional[Instance]:
         """The instance for `item`, or `None` when it is skipped (and counted in `self.skipped`)."""
         raise NotImplementedError
+
+    def item_to_label_instance(self, item: Any) -> Optional[Instance]:
+        """
+        An instance of `item`'s label fields only, built without decoding its image, or `None`
+        when the listing already rules the item out: all that building a vocabulary (or counting
+        classes) needs, so `TorchDataLoader.iter_instances` gives these. By default, the whole
+        instance; readers that know their labels from folder names or a manifest override it.
+        """
+        return self.item_to_instance(item)

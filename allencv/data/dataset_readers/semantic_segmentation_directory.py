@@ -12,7 +12,6 @@ from allennlp.data.instance import Instance
 
 from allencv.data.dataset_readers.image_dataset_reader import resolve_directory
 from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
-from allencv.data.dataset_readers.skipped_files import SkippedFiles
 from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.data.image_loading import ImageLoadError, is_image_file
 from allencv.data.transforms import ImageTransform
@@ -138,12 +137,12 @@ class SemanticSegmentationDirectoryReader(SegmentationDatasetReader):
         root = resolve_directory(file_path)
         image_dir, mask_dir = self._folder(root, self.image_folder), self._folder(root, self.mask_folder)
         paths = sorted(path for path in image_dir.iterdir() if not path.name.startswith("."))
-        self.skipped = SkippedFiles()
+        self._start_pass()
         for path in self.shard_iterable(paths):
             pair = self._try_load_pair(path, mask_dir / f"{path.stem}.png")
             if pair is not None:
                 yield self.text_to_instance(pair[0], pair[1], image_path=str(path))
-        self.skipped.log(logger, str(root))
+        self._end_pass(str(root))
 
     def _folder(self, root: Path, name: str) -> Path:
         folder = root / name
