@@ -1,5 +1,5 @@
 import logging
-from typing import Iterator, List, Optional, Sequence, Union
+from typing import Any, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.distributed as dist
@@ -11,12 +11,12 @@ from allennlp.data.data_loaders.data_collator import DataCollator, DefaultDataCo
 from allennlp.data.data_loaders.data_loader import DataLoader, TensorDict
 from allennlp.data.dataset_readers import DatasetReader, DatasetReaderInput
 from allennlp.data.samplers import BatchSampler
-from allennlp.nn.util import move_to_device
 
 from allencv.data.data_loaders.instance_datasets import (
     IndexedInstances,
     LoadedBatch,
     ReaderBatches,
+    prepare,
     unchanged,
 )
 from allencv.data.data_loaders.shard_batches import ShardBatches
@@ -88,8 +88,9 @@ class TorchDataLoader(DataLoader):
         Batches each worker prepares ahead.
     persistent_workers : `bool`, optional (default = `False`)
         Keep the workers alive between epochs.
-    pin_memory : `bool`, optional (default = `False`)
-        Put batches in pinned memory, for faster copies to a GPU.
+    pin_memory : `bool`, optional (default = `True` when training on a GPU, else `False`)
+        Put batches in pinned (page-locked) memory, so that their copies to the GPU, which are
+        `non_blocking`, overlap the computation.
     timeout : `float`, optional (default = `0`)
         Seconds to wait for a worker's batch before failing (0: wait for ever). Dead workers are
         detected and reported whatever this is.
@@ -117,7 +118,7 @@ class TorchDataLoader(DataLoader):
         max_instances_in_memory: Optional[int] = None,
         prefetch_factor: int = 2,
         persistent_workers: bool = False,
-        pin_memory: bool = False,
+        pin_memory: Optional[bool] = None,
         timeout: float = 0,
         start_method: str = "fork",
         cuda_device: Optional[Union[int, str, torch.device]] = None,
@@ -170,6 +171,7 @@ class TorchDataLoader(DataLoader):
 
     def set_target_device(self, device: torch.device) -> None:
         self.cuda_device = device
+        self._loader = None  # whether to pin memory depends on the device
 
     def __len__(self) -> int:
         if self.batches_per_epoch is not None:
@@ -200,15 +202,18 @@ class TorchDataLoader(DataLoader):
         self._batch_generator = batches
 
     def iter_instances(self) -> Iterator[Instance]:
-        """Every instance of one pass, indexed when a vocabulary is set (read by the workers)."""
+        """
+        Every instance of one pass, indexed when a vocabulary is set. For an `IndexedReader`
+        these are its items' label instances (`item_to_label_instance`), made from the listing
+        without decoding a single image: all that allennlp's vocabulary building and class counts
+        use. Other readers' instances are read in full, by the workers.
+        """
         if self._items is not None:
-            dataset = IndexedInstances(self.reader, self._items, collate_fn=None)  # type: ignore[arg-type]
-            dataset.vocab = self._vocab
-            batches = self._torch_loader(dataset, self._sampler(shuffle=False, drop_last=False))
+            labelled = map(self.reader.item_to_label_instance, self._items)  # type: ignore[attr-defined]
+            instances = (prepare(self.reader, instance, self._vocab) for instance in labelled if instance is not None)
         else:
-            dataset = self._reader_batches(collate=False)
-            batches = self._torch_loader(dataset, None)
-        instances = (instance for loaded in self._counted(batches) for instance in loaded.instances)
+            batches = self._torch_loader(self._reader_batches(collate=False), None)
+            instances = (instance for loaded in self._counted(batches) for instance in loaded.instances)
         yield from instances if self.quiet else Tqdm.tqdm(instances, desc="loading instances")
 
     def _iter_batches(self) -> Iterator[TensorDict]:
@@ -220,7 +225,14 @@ class TorchDataLoader(DataLoader):
         else:
             batches = self._pool_leftovers(loaded_batches)
         for batch in batches:
-            yield batch if self.cuda_device is None else move_to_device(batch, self.cuda_device)
+            yield batch if self.cuda_device is None else to_device(batch, self.cuda_device)
+
+    @property
+    def pin_memory(self) -> bool:
+        """Whether batches go to pinned memory: as configured, or when the target device is a GPU."""
+        if self._pin_memory is not None:
+            return self._pin_memory
+        return self.cuda_device is not None and self.cuda_device.type == "cuda"
 
     def _make_loader(self) -> torch.utils.data.DataLoader:
         if self._items is not None:
@@ -259,7 +271,7 @@ class TorchDataLoader(DataLoader):
             batch_sampler=batch_sampler,
             collate_fn=unchanged,
             num_workers=self.num_workers,
-            pin_memory=self._pin_memory,
+            pin_memory=self.pin_memory,
             **self._worker_options,
         )
 
@@ -285,6 +297,17 @@ class TorchDataLoader(DataLoader):
             if self.drop_last and len(batch) < self.batch_size:  # type: ignore[operator]
                 return
             yield self.collate_fn(batch)
+
+
+def to_device(value: Any, device: torch.device) -> Any:
+    """`value` (a batch: tensors in dicts and lists) on `device`, copied `non_blocking`."""
+    if isinstance(value, torch.Tensor):
+        return value if value.device == device else value.to(device, non_blocking=True)
+    if isinstance(value, dict):
+        return {key: to_device(item, device) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_device(item, device) for item in value]
+    return value
 
 
 def check_options(

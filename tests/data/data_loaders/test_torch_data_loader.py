@@ -11,7 +11,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data import DataLoader, DatasetReader, Vocabulary
 from allennlp.data.samplers import BucketBatchSampler
 
-from allencv.data.data_loaders import TorchDataLoader
+from allencv.data.data_loaders import TorchDataLoader, torch_data_loader
 from allencv.data.dataset_readers import ImageClassificationDirectoryReader
 from tests.conftest import write_colour_folder
 
@@ -205,3 +205,27 @@ def test_set_target_device_moves_batches(images):
     loader = make_loader(images, batch_size=4)
     loader.set_target_device(torch.device("meta"))
     assert next(iter(loader))["image"].device.type == "meta"
+
+
+def test_on_a_gpu_batches_are_pinned_and_copied_non_blocking(colour_folders, monkeypatch):
+    """The options the trainer's GPU gets (this machine has none: the copy itself is faked)."""
+    loader = TorchDataLoader(ImageClassificationDirectoryReader(),
+                             str(colour_folders / "train"), batch_size=4)
+    loader.set_target_device(torch.device("cpu"))
+    assert not loader.pin_memory and not loader._make_loader().pin_memory
+    loader.set_target_device(torch.device("cuda", 0))
+    assert loader.pin_memory and loader._make_loader().pin_memory
+    assert not TorchDataLoader(loader.reader, loader.data_path, batch_size=4, pin_memory=False,
+                               cuda_device="cuda:0").pin_memory
+
+    copies = []
+
+    def fake_to(tensor, device, non_blocking=False):
+        copies.append((device, non_blocking))
+        return tensor
+
+    monkeypatch.setattr(torch.Tensor, "to", fake_to)
+    batch = torch_data_loader.to_device({"image": torch.zeros(2, 3), "metadata": [{"a": 1}], "nested": {"x": torch.ones(1)}},
+                                        torch.device("cuda", 0))
+    assert copies == [(torch.device("cuda", 0), True)] * 2
+    assert batch["metadata"] == [{"a": 1}]
