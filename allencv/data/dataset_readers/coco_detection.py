@@ -107,7 +107,8 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         return images
 
     def item_to_instance(self, item: CocoImage) -> Optional[Instance]:
-        self.box_counts[CROWD] += item.crowd
+        if item.crowd:
+            self.box_counts[CROWD] += item.crowd
         pixels = self.try_load_image(item.path)
         if pixels is None:
             return None

@@ -74,7 +74,7 @@ class CocoSegmentationReader(SegmentationDatasetReader):
     ignore_index : `int`, optional (default = `255`)
     label_namespace : `str`, optional (default = `"labels"`)
     **kwargs
-        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
+        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`, `decoded_cache_mb`) and `DatasetReader`.
     """
 
     def __init__(

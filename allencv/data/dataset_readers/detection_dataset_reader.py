@@ -58,7 +58,7 @@ class DetectionDatasetReader(ImageDatasetReader):
         "left" pairs with the same name with "right" instead (COCO's `left_eye` and `right_eye`,
         ...), where the data has both.
     **kwargs
-        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
+        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`, `decoded_cache_mb`) and `DatasetReader`.
     """
 
     def __init__(

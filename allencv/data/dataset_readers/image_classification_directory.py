@@ -50,7 +50,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
     label_namespace : `str`, optional (default = `"labels"`)
         The vocabulary namespace of the labels.
     **kwargs
-        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
+        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`, `decoded_cache_mb`) and `DatasetReader`.
     """
 
     def __init__(

@@ -35,6 +35,13 @@ class ImageDatasetReader(DatasetReader):
     max_image_pixels : `int`, optional (default = PIL's decompression-bomb limit)
         Images with more pixels than this are refused as "too large": both the file (from its
         header, before decoding) and the image the `transforms` make of it.
+    decoded_cache_mb : `int`, optional (default = `0`: no cache)
+        Keep decoded images (`uint8`, before the `transforms`) in memory, up to this many MiB, so
+        later epochs skip decoding them; the `transforms`, random ones included, still run afresh
+        on every read. For datasets that fit (Fashion-MNIST's 55,000 training images take 125
+        MiB). The cache belongs to the process that reads: the main process with the `torch`
+        loader's `num_workers: 0`, or each worker with `persistent_workers: true` (each caching
+        the images it reads, so up to `num_workers` times the memory); new workers start empty.
     """
 
     def __init__(
@@ -42,6 +49,7 @@ class ImageDatasetReader(DatasetReader):
         transforms: Optional[List[ImageTransform]] = None,
         on_error: str = "skip",
         max_image_pixels: int = DEFAULT_MAX_PIXELS,
+        decoded_cache_mb: int = 0,
         **kwargs,
     ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
@@ -52,6 +60,9 @@ class ImageDatasetReader(DatasetReader):
         self.pipeline = ImagePipeline(transforms)
         self.on_error = on_error
         self.max_image_pixels = max_image_pixels
+        if decoded_cache_mb < 0:
+            raise ConfigurationError(f"dataset_reader.decoded_cache_mb must be 0 (no cache) or more, got {decoded_cache_mb}.")
+        self.decoded_cache = DecodedImageCache(decoded_cache_mb * 2 ** 20)
         #: The files skipped in the most recent pass over the data.
         self.skipped = SkippedFiles()
 
@@ -64,8 +75,15 @@ class ImageDatasetReader(DatasetReader):
         self.skipped.log(logger, source)
 
     def load_image(self, source: ImageSource) -> tv_tensors.Image:
-        """Decodes `source`, raising `ImageLoadError` if it is not a usable image."""
-        return load_image(source, max_pixels=self.max_image_pixels)
+        """Decodes `source` (or takes it from the cache), raising `ImageLoadError` if it is not a usable image."""
+        if not isinstance(source, (str, os.PathLike)) or not self.decoded_cache.budget:
+            return load_image(source, max_pixels=self.max_image_pixels)
+        key = os.fspath(source)
+        image = self.decoded_cache.get(key)
+        if image is None:
+            image = load_image(source, max_pixels=self.max_image_pixels)
+            self.decoded_cache.add(key, image)
+        return image
 
     def try_load_image(self, path: Path) -> Optional[tv_tensors.Image]:
         """Decodes `path`, or counts it in `self.skipped` and returns `None` (`on_error="skip"`)."""
@@ -120,6 +138,27 @@ class ImageDatasetReader(DatasetReader):
             "image": self.pipeline.image_field(self.transform(image_path, pixels)),
             "metadata": MetadataField({"image_path": image_path}),
         }
+
+
+class DecodedImageCache:
+    """Decoded images by path, while their bytes fit in `budget` (later images are not kept)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._images: Dict[str, tv_tensors.Image] = {}
+
+    def get(self, key: str) -> Optional[tv_tensors.Image]:
+        return self._images.get(key)
+
+    def add(self, key: str, image: tv_tensors.Image) -> None:
+        size = image.numel() * image.element_size()
+        if self.used + size <= self.budget:
+            self._images[key] = image
+            self.used += size
+
+    def __len__(self) -> int:
+        return len(self._images)
 
 
 def resolve_directory(file_path: str) -> Path:

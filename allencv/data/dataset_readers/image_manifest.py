@@ -72,7 +72,7 @@ class ImageManifestReader(ImageDatasetReader, IndexedReader):
         Separates the labels of a multi-label CSV cell.
     label_namespace : `str`, optional (default = `"labels"`)
     **kwargs
-        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
+        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`, `decoded_cache_mb`) and `DatasetReader`.
     """
 
     def __init__(

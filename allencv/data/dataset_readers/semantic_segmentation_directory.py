@@ -107,7 +107,7 @@ class SemanticSegmentationDirectoryReader(SegmentationDatasetReader):
     label_namespace : `str`, optional (default = `"labels"`)
         The vocabulary namespace the class names go to.
     **kwargs
-        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`) and `DatasetReader`.
+        Passed to `ImageDatasetReader` (`on_error`, `max_image_pixels`, `decoded_cache_mb`) and `DatasetReader`.
     """
 
     def __init__(
