@@ -64,13 +64,19 @@ def prepare(reader: DatasetReader, instance: Instance, vocab: Optional[Vocabular
 class IndexedInstances(torch.utils.data.Dataset):
     """
     Map-style: position `i` is the instance of the `IndexedReader`'s item `i` (decoded when asked
-    for); `__getitems__` builds a whole batch, collated by `collate_fn`.
+    for); `__getitems__` builds a whole batch, collated by `collate_fn`. With `batch_size`, a batch
+    left with fewer instances (files in it were skipped, or it is the epoch's last) goes back as
+    instances, for the main process to pool into full batches: a corrupt file does not leave a
+    short batch (a batch of one fails in BatchNorm's training mode).
     """
 
-    def __init__(self, reader: IndexedReader, items: Sequence[Any], collate_fn: Collate) -> None:
+    def __init__(
+        self, reader: IndexedReader, items: Sequence[Any], collate_fn: Collate, batch_size: Optional[int] = None
+    ) -> None:
         self.reader = reader
         self.items = items
         self.collate_fn = collate_fn
+        self.batch_size = batch_size
         self.vocab: Optional[Vocabulary] = None
 
     def __len__(self) -> int:
@@ -85,7 +91,9 @@ class IndexedInstances(torch.utils.data.Dataset):
     def __getitems__(self, indices: List[int]) -> LoadedBatch:
         instances = [instance for instance in map(self.__getitem__, indices) if instance is not None]
         skipped, self.reader.skipped = self.reader.skipped, SkippedFiles()
-        return LoadedBatch(batch=self.collate_fn(instances) if instances else None, skipped=skipped)
+        if not instances or (self.batch_size is not None and len(instances) < self.batch_size):
+            return LoadedBatch(instances=instances, skipped=skipped)
+        return LoadedBatch(batch=self.collate_fn(instances), skipped=skipped)
 
 
 class ReaderBatches(torch.utils.data.IterableDataset):

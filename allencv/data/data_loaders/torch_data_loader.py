@@ -54,7 +54,9 @@ class TorchDataLoader(DataLoader):
     number of batches (see `ShardBatches`), so that allennlp's trainer, which stops all processes
     when the first one runs out of batches, trains and validates on all of the data; iterable-style
     shard sizes are unknown, so a process may stop a batch short, as with allennlp's own loader.
-    Files the reader skips (corrupt images) are counted and logged once per pass.
+    Files the reader skips (corrupt images) are counted and logged once per pass; outside
+    distributed training, the batches they leave short are pooled into full ones at the end of
+    the epoch, as iterable-style leftovers are.
 
     Registered as a `DataLoader` with name "torch", and made the **default** `DataLoader` when
     AllenCV is imported (see `DEFAULT_LOADER` below): a config that leaves out `data_loader.type`,
@@ -179,6 +181,8 @@ class TorchDataLoader(DataLoader):
         if self._items is None:
             # Iterable-style reading cannot know its length without reading everything.
             raise TypeError
+        # The batches planned for the listed items: when files turn out corrupt as they are
+        # decoded, their batches are pooled and the epoch may run fewer.
         return len(self._sampler(self.shuffle, self.drop_last))
 
     def __iter__(self) -> Iterator[TensorDict]:
@@ -219,12 +223,7 @@ class TorchDataLoader(DataLoader):
     def _iter_batches(self) -> Iterator[TensorDict]:
         if self._loader is None:
             self._loader = self._make_loader()
-        loaded_batches = self._counted(self._loader)
-        if self._items is not None:
-            batches = (loaded.batch for loaded in loaded_batches if loaded.batch is not None)
-        else:
-            batches = self._pool_leftovers(loaded_batches)
-        for batch in batches:
+        for batch in self._pool_leftovers(self._counted(self._loader)):
             yield batch if self.cuda_device is None else to_device(batch, self.cuda_device)
 
     @property
@@ -236,7 +235,9 @@ class TorchDataLoader(DataLoader):
 
     def _make_loader(self) -> torch.utils.data.DataLoader:
         if self._items is not None:
-            dataset = IndexedInstances(self.reader, self._items, self.collate_fn)  # type: ignore[arg-type]
+            # Under distributed training every process must run as many batches as planned: no pooling.
+            pooled = self.batch_size if self._world_size == 1 else None
+            dataset = IndexedInstances(self.reader, self._items, self.collate_fn, pooled)  # type: ignore[arg-type]
             dataset.vocab = self._vocab
             return self._torch_loader(dataset, self._sampler(self.shuffle, self.drop_last))
         return self._torch_loader(self._reader_batches(collate=True), None)
