@@ -30,7 +30,8 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
     (see `list_labelled_files`). Image files are recognised by suffix in any letter case (jpg,
     jpeg, png, bmp, gif, webp, tif, tiff); every other file, hidden files and folders included, is
     skipped and counted, as is every file that fails to decode (see `ImageDatasetReader`). A label
-    folder without one readable image gets a warning (and no label, as no instance carries it).
+    folder without one readable image gets a warning when read (`TorchDataLoader` builds the
+    vocabulary from the listing, without decoding, so its label is still in the vocabulary).
 
     Class order: allennlp's default vocabulary orders labels by frequency. For a stable order,
     sorted by name as in torchvision's `ImageFolder`, and to keep classes seen only in validation
