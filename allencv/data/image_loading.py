@@ -8,6 +8,7 @@ libjpeg-turbo and libpng pixels, with the EXIF orientation applied, and none of 
 everything else, and any file torchvision fails on, goes through PIL, which names what is wrong.
 """
 import io
+import stat
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -75,14 +76,31 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> tv_
 
 
 def _load_file(path: Path, max_pixels: int) -> tv_tensors.Image:
-    if not path.exists():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
         raise ImageLoadError(str(path), "missing", "no such file")
-    if not path.is_file():
-        raise ImageLoadError(str(path), "not a file", "it is a directory; give an image file")
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte, no permission...
+        raise ImageLoadError(str(path), "unreadable", f"{type(error).__name__}: {error}")
+    if not stat.S_ISREG(mode):
+        raise ImageLoadError(str(path), "not a file", f"it is {_file_kind(mode)}; give an image file")
     if path.stat().st_size == 0:
         raise ImageLoadError(str(path), "empty file", "the file has 0 bytes")
     with open(path, "rb") as file:
         return _decode(bytearray(file.read()), str(path), max_pixels)
+
+
+def _file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, from its `st_mode`."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def _decode(data: bytearray, name: str, max_pixels: int) -> tv_tensors.Image:

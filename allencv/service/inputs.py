@@ -79,8 +79,9 @@ async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawI
 def _json_inputs(body: bytes, many: bool) -> List[Any]:
     try:
         parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise InputError(400, f"The body is not valid JSON ({type(error).__name__}: {error}).")
+    except (ValueError, RecursionError) as error:  # bad JSON or UTF-8, an int over 4,300 digits
+        message = str(error).split(";")[0][:200]
+        raise InputError(400, f"The body is not valid JSON ({type(error).__name__}: {message}).")
     if not many:
         check_json_input(parsed, "The body")
         return [parsed]

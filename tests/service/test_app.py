@@ -123,6 +123,16 @@ def truncated(png: bytes) -> bytes:
             400,
             "RecursionError",
         ),
+        (
+            {"content": b'{"image": ' + b"7" * 4301 + b"}", "headers": {"content-type": "application/json"}},
+            400,
+            "ValueError: Exceeds the limit (4300 digits)",
+        ),
+        (
+            {"content": b'{"image": "\xff"}', "headers": {"content-type": "application/json"}},
+            400,
+            "UnicodeDecodeError",
+        ),
         ({"files": {"picture": ("red.png", b"x")}}, 422, "no 'image' field"),
         ({"data": {"image": "text"}, "files": {"other": ("a", b"x")}}, 422, "must be a file"),
         (
