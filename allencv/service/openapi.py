@@ -62,12 +62,16 @@ def _body(json_schema: dict, file_field: str, many: bool) -> dict:
 def _errors(*codes: int) -> dict:
     reasons = {
         400: "Not an image, a corrupt image, bad base64 or a body that is not JSON.",
-        403: "`image_path` without --image-dir, or outside it.",
+        403: "`image_path` without --image-dir, or outside it; or a POST from another origin.",
         404: "`image_path` names no file.",
-        413: "The body is over --max-upload-mb, or the image over --max-image-pixels.",
+        408: "The body did not arrive within --body-timeout seconds.",
+        413: "The body is over --max-upload-mb, an image over --max-image-pixels, or the "
+        "request's images over --max-request-pixels.",
         415: "Neither multipart/form-data nor application/json.",
         422: "A missing, unknown or mistyped field, or too many images.",
+        421: "A Host header the server does not answer for (see --allowed-hosts).",
         500: "The model failed on the input; the server keeps running.",
+        503: "The images in flight are at --max-pending-pixels; retry after `Retry-After` seconds.",
     }
     return {
         code: {"description": reasons[code], "content": {"application/json": {"schema": ERROR}}}
@@ -92,7 +96,7 @@ PREDICT_RESPONSES = {
         "description": "The prediction.",
         "content": {"application/json": {"schema": PREDICTION}},
     },
-    **_errors(400, 403, 404, 413, 415, 422, 500),
+    **_errors(400, 403, 404, 408, 413, 415, 421, 422, 500, 503),
 }
 BATCH_RESPONSES = {
     200: {
@@ -103,7 +107,7 @@ BATCH_RESPONSES = {
             }
         },
     },
-    **_errors(400, 413, 415, 422, 500),
+    **_errors(400, 403, 408, 413, 415, 421, 422, 500, 503),
 }
 HEALTH_RESPONSES = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
 INFO_RESPONSES = {

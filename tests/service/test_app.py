@@ -13,7 +13,7 @@ from tests.service.conftest import png_bytes
 
 
 def client_for(predictor, **settings) -> TestClient:
-    return TestClient(create_app(predictor, ServiceSettings(**settings)))
+    return TestClient(create_app(predictor, ServiceSettings(**settings)), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")
