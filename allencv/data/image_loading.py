@@ -108,6 +108,7 @@ def image_size(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     """
     with _pil_errors(name), _opened(data) as image:
         _check_size(image, name, max_pixels)
+        _check_jpeg_data(image, len(data), name)
         return image.size
 
 
@@ -131,6 +132,7 @@ def _file_kind(mode: int) -> str:
 def _decode(data: bytearray, name: str, max_pixels: int) -> tv_tensors.Image:
     with _pil_errors(name), _opened(data) as image:
         _check_size(image, name, max_pixels)
+        _check_jpeg_data(image, len(data), name)
         if (image.format, image.mode) in _TORCHVISION_DECODES:
             pixels = _decode_with_torchvision(data)
             if pixels is not None:
@@ -177,6 +179,26 @@ def _pil_errors(name: str) -> Iterator[None]:
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         category = "truncated" if "truncated" in str(error).lower() else "unreadable"
         raise ImageLoadError(name, category, f"{type(error).__name__}: {error}")
+
+
+def _check_jpeg_data(image: PIL.Image.Image, data_bytes: int, name: str) -> None:
+    """
+    Refuses a JPEG too small to hold the size its header claims. Every 8x8 block of a JPEG's first
+    component takes at least one bit of scan data (two in a baseline file), so a file of fewer
+    bytes than blocks / 8 ends early, and libjpeg would fill the missing blocks with grey.
+    """
+    if image.format != "JPEG":
+        return
+    width, height = image.size
+    blocks = -(-width // 8) * -(-height // 8)
+    if data_bytes < blocks // 8:
+        raise ImageLoadError(
+            name,
+            "truncated",
+            f"its header says {width}x{height} pixels, {blocks} blocks of 8x8, but its "
+            f"{data_bytes} bytes can hold at most {data_bytes * 8} of them; the file is cut short "
+            "or its header lies",
+        )
 
 
 def _check_size(image: PIL.Image.Image, name: str, max_pixels: int) -> None:

@@ -11,7 +11,7 @@ from typing import Dict, List
 
 from allennlp.common.util import JsonDict
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -73,6 +73,8 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
         version=VERSION,
         description="Predictions of a trained AllenCV model. The web page is at `/`.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_upload_bytes, timeout_s=settings.body_timeout_s
@@ -119,6 +121,10 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(openapi.docs_page(app.openapi()))
 
     @app.get("/health", responses=openapi.HEALTH_RESPONSES)
     async def health() -> JsonDict:

@@ -1,7 +1,8 @@
 """
 The OpenAPI description of the request bodies and responses, which the endpoints parse by hand
-because one endpoint takes both multipart uploads and JSON.
+because one endpoint takes both multipart uploads and JSON, and the `/docs` page.
 """
+import html
 
 ERROR = {
     "type": "object",
@@ -133,3 +134,32 @@ INFO_RESPONSES = {
         }
     }
 }
+
+
+def docs_page(schema: dict) -> str:
+    """
+    The `/docs` page: every operation of `schema` with its description, body types and responses,
+    as plain HTML that loads nothing (FastAPI's own page fetches Swagger UI from a CDN, so it
+    breaks offline and lets a third party run script on the server's origin).
+    """
+    rows = []
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            bodies = ", ".join(operation.get("requestBody", {}).get("content", {})) or "none"
+            responses = ", ".join(
+                f"{code} {html.escape(response.get('description', ''))}"
+                for code, response in operation.get("responses", {}).items()
+            )
+            rows.append(
+                f"<h2>{method.upper()} {html.escape(path)}</h2>"
+                f"<p>{html.escape(operation.get('description', operation.get('summary', '')))}</p>"
+                f"<p>Body: {html.escape(bodies)}</p><p>Responses: {responses}</p>"
+            )
+    title = html.escape(schema.get("info", {}).get("title", "API"))
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
+        '<link rel="stylesheet" href="static/style.css"></head><body>'
+        f'<h1>{title}</h1><p>The full schema: <a href="openapi.json">/openapi.json</a>.</p>'
+        + "".join(rows)
+        + "</body></html>"
+    )
