@@ -2,11 +2,14 @@
 `allennlp serve` under 200 concurrent requests on 127.0.0.1, good and hostile mixed: the decoded
 pixels stay within the server's budgets, so its memory stays bounded (RSS read from /proc), no
 request gets a 500, and every good request succeeds (retrying a 503 after its `Retry-After`, as a
-client should). Bounded: a fixed list of requests, each retried at most `MAX_RETRIES` times.
+client should). Then 300 clients that send their bodies too slowly are each answered 408 and
+disconnected, and SIGTERM stops the server cleanly. Bounded: a fixed list of requests, each
+retried at most `MAX_RETRIES` times.
 """
 import asyncio
 import io
 import json
+import socket
 import sys
 
 import httpx
@@ -19,7 +22,13 @@ from tests.service.test_app import png_claiming_size
 
 MAX_RETRIES = 60
 BIG_SIDE = 2000  # a 4-megapixel image: 12 MB decoded, a few kB as a PNG
-LIMITS = {"--max-image-pixels": 4_100_000, "--max-request-pixels": 8_200_000, "--max-pending-pixels": 16_400_000}
+LIMITS = {
+    "--max-image-pixels": 4_100_000,
+    "--max-request-pixels": 8_200_000,
+    "--max-pending-pixels": 16_400_000,
+    "--body-timeout": 10,  # long enough for the 200 requests on a busy machine
+}
+SLOW_CLIENTS = 300
 #: The RSS growth allowed: 4 bytes (a float copy) per pixel in flight, and 200 MB for the rest.
 RSS_BOUND_BYTES = 4 * LIMITS["--max-pending-pixels"] + 200 * 2**20
 
@@ -31,6 +40,29 @@ def rss(pid: int, field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     raise AssertionError(f"no {field} for {pid}")
+
+
+def assert_slow_clients_are_cut_off(url: str) -> None:
+    """`SLOW_CLIENTS` connections each send a tenth of a body, then wait: each gets a 408 and is closed."""
+    host, port = url.rsplit("/", 1)[1].split(":")
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n" + "{" * 100
+    ).encode()
+    connections = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            connection = socket.create_connection((host, int(port)), timeout=30)
+            connection.sendall(head)
+            connections.append(connection)
+        for connection in connections:
+            answer = b""
+            while chunk := connection.recv(65536):  # b"" once the server has closed it
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -83,5 +115,6 @@ def test_concurrent_hostile_requests_keep_memory_bounded_and_good_ones_succeed(
         print(json.dumps({**figures, "responses": counts}))
         assert peak - before < RSS_BOUND_BYTES, figures
         assert httpx.get(url + "/health").status_code == 200
+        assert_slow_clients_are_cut_off(url)
     assert process.returncode == 0 and "Traceback" not in log_path.read_text()  # SIGTERM: a clean exit
     assert "Stopped on SIGTERM." in log_path.read_text()
