@@ -43,10 +43,21 @@ class ImageLoadError(ValueError):
     """
 
     def __init__(self, source: str, category: str, reason: str) -> None:
-        super().__init__(f"{source}: {category} ({reason})")
+        super().__init__(f"{printable(source)}: {category} ({printable(reason)})")
         self.source = source
         self.category = category
         self.reason = reason
+
+
+def printable(text: str) -> str:
+    """
+    `text` with its control characters escaped (a newline as `\\n`), so that a file name holding
+    one cannot start a fake line in a log or a message.
+    """
+    return "".join(
+        character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
+        for character in str(text)
+    )
 
 
 def is_image_file(path: Path) -> bool:
