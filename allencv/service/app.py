@@ -55,7 +55,7 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
     - `POST /predict_batch`: several images (multipart field `images`, or JSON `{"instances":
       [...]}`); returns a list with one prediction, or one `{"error", "input"}` record, per image.
     - `GET /health`, `GET /info` (model type, labels, input size, limits), `GET /` (the web page)
-      and `GET /docs` (the OpenAPI page).
+      and `GET /docs` (a page describing the API, loading nothing from outside).
 
     Refused inputs get a 4xx and a model failure a 500, each with `{"error": message}`.
     """
