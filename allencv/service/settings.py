@@ -75,6 +75,12 @@ class ServiceSettings:
         for name in names:
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if self.max_request_pixels > self.max_pending_pixels:
+            raise ConfigurationError(
+                f"max_request_pixels ({self.max_request_pixels}) is over max_pending_pixels "
+                f"({self.max_pending_pixels}), so such a request could never be served; raise "
+                "max_pending_pixels or lower max_request_pixels."
+            )
         if not 0 < self.body_timeout_s < math.inf:
             raise ConfigurationError(
                 f"body_timeout_s must be a positive number of seconds, got {self.body_timeout_s}."

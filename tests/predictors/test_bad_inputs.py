@@ -63,7 +63,7 @@ def inputs(tmp_path_factory):
         ('"just a string"', "expected a JSON object"),
         ("null", "expected a JSON object"),
         (json.dumps({"image_path": None}), "'image_path' must be a string, got NoneType"),
-        (json.dumps({"image_path": "a\u0000b.png"}), "a\x00b.png: unreadable (ValueError: embedded null byte)"),
+        (json.dumps({"image_path": "a\u0000b.png"}), r"a\x00b.png: unreadable (ValueError: embedded null byte)"),
         (json.dumps({"image_path": "x" * 5000}), ": unreadable (OSError"),
         ('\udcff{"image_path": 1}', "not a JSON line"),  # the invalid UTF-8 byte 0xff, see below
         (json.dumps({"image": good_base64}), "label"),

@@ -25,6 +25,8 @@ def test_a_missing_archive_or_image_dir_fails_before_loading(tmp_path):
         main([str(tmp_path / "model.tar.gz"), "--image-dir", str(tmp_path / "nope")])
     with pytest.raises(ConfigurationError, match="max_batch_size must be at least 1"):
         ServiceSettings(max_batch_size=0)
+    with pytest.raises(ConfigurationError, match=r"max_request_pixels \(10\) is over max_pending_pixels \(5\)"):
+        ServiceSettings(max_request_pixels=10, max_pending_pixels=5)
 
 
 @pytest.mark.parametrize(
