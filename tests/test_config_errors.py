@@ -41,12 +41,14 @@ def data_paths(colour_folders, monkeypatch):
     [
         ({"model.dropuot": 0.1}, "Extra parameters passed to BasicImageClassifier: {'dropuot': 0.1}"),
         ({"trainer.num_epochs": "two"}, "Expected num_epochs to be a int"),
+        ({"trainer.num_epochs": -1}, "trainer.num_epochs must be a whole number of at least 1, got -1"),
+        ({"trainer.num_epochs": 0}, "trainer.num_epochs must be a whole number of at least 1, got 0"),
         ({"model.dropout": [0.1]}, "dropout"),
         ({"model.im2vec_encoder.input_channels": 2048}, "set model.im2vec_encoder.input_channels to 512"),
         ({"model.im2vec_encoder.input_height": 7}, "set model.im2vec_encoder.input_height and input_width to 1 and 1"),
         ({"model.num_labels": 3}, "model.num_labels is 3 but the vocabulary has 2 labels"),
     ],
-    ids=["unknown key", "wrong type (int)", "wrong type (float)", "channel mismatch", "size mismatch", "num_labels"],
+    ids=["unknown key", "wrong type (int)", "num_epochs -1", "num_epochs 0", "wrong type (float)", "channel mismatch", "size mismatch", "num_labels"],
 )
 def test_bad_model_and_trainer_keys(data_paths, tmp_path, monkeypatch, overrides, expected):
     assert expected in train(tmp_path, monkeypatch, overrides)

@@ -1,3 +1,4 @@
+from allencv.commands import predict  # noqa: F401  (one output record per input line)
 from allencv.commands.classification_report import ClassificationReport
 from allencv.commands.export import Export
 from allencv.commands.serve import Serve

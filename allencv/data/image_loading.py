@@ -8,10 +8,13 @@ libjpeg-turbo and libpng pixels, with the EXIF orientation applied, and none of 
 everything else, and any file torchvision fails on, goes through PIL, which names what is wrong.
 """
 import io
+import stat
+import threading
 import warnings
+from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, Optional, Tuple, Union
 
 import numpy
 import PIL.Image
@@ -40,10 +43,21 @@ class ImageLoadError(ValueError):
     """
 
     def __init__(self, source: str, category: str, reason: str) -> None:
-        super().__init__(f"{source}: {category} ({reason})")
+        super().__init__(f"{printable(source)}: {category} ({printable(reason)})")
         self.source = source
         self.category = category
         self.reason = reason
+
+
+def printable(text: str) -> str:
+    """
+    `text` with its control characters escaped (a newline as `\\n`), so that a file name holding
+    one cannot start a fake line in a log or a message.
+    """
+    return "".join(
+        character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
+        for character in str(text)
+    )
 
 
 def is_image_file(path: Path) -> bool:
@@ -74,38 +88,139 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> tv_
     )
 
 
-def _load_file(path: Path, max_pixels: int) -> tv_tensors.Image:
-    if not path.exists():
+def read_image_file(path: Path, max_bytes: Optional[int] = None) -> bytes:
+    """
+    The bytes of the file `path`, raising `ImageLoadError` when it is missing, no regular file (a
+    directory, FIFO or device, which are never opened), empty or over `max_bytes`.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
         raise ImageLoadError(str(path), "missing", "no such file")
-    if not path.is_file():
-        raise ImageLoadError(str(path), "not a file", "it is a directory; give an image file")
-    if path.stat().st_size == 0:
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte, no permission...
+        raise ImageLoadError(str(path), "unreadable", f"{type(error).__name__}: {error}")
+    if not stat.S_ISREG(status.st_mode):
+        kind = _file_kind(status.st_mode)
+        raise ImageLoadError(str(path), "not a file", f"it is {kind}; give an image file")
+    if status.st_size == 0:
         raise ImageLoadError(str(path), "empty file", "the file has 0 bytes")
+    if max_bytes is not None and status.st_size > max_bytes:
+        raise ImageLoadError(
+            str(path), "too large", f"the file has {status.st_size} bytes, over the limit of {max_bytes}"
+        )
     with open(path, "rb") as file:
-        return _decode(bytearray(file.read()), str(path), max_pixels)
+        return file.read()
+
+
+def image_size(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Tuple[int, int]:
+    """
+    The `(width, height)` of the encoded image `data`, from its header, decoding no pixel; raises
+    `ImageLoadError` (naming `name`) for what is no image or has more than `max_pixels` pixels.
+    """
+    with _pil_errors(name), _opened(data) as image:
+        _check_size(image, name, max_pixels)
+        _check_jpeg_data(image, len(data), name)
+        return image.size
+
+
+def _load_file(path: Path, max_pixels: int) -> tv_tensors.Image:
+    return _decode(bytearray(read_image_file(path)), str(path), max_pixels)
+
+
+def _file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, from its `st_mode`."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def _decode(data: bytearray, name: str, max_pixels: int) -> tv_tensors.Image:
+    with _pil_errors(name), _opened(data) as image:
+        _check_size(image, name, max_pixels)
+        _check_jpeg_data(image, len(data), name)
+        if (image.format, image.mode) in _TORCHVISION_DECODES:
+            pixels = _decode_with_torchvision(data)
+            if pixels is not None:
+                return pixels
+        return _from_pil(image, name, max_pixels)
+
+
+#: Held while PIL's own decompression-bomb limit is lifted to read an image's size (see `_opened`).
+_PIL_LIMIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _opened(data: Union[bytes, bytearray]) -> Iterator[PIL.Image.Image]:
+    """
+    `data` opened by PIL (its header read, no pixel decoded). PIL refuses to open an image of over
+    twice its `MAX_IMAGE_PIXELS`; such a file is opened again with the limit lifted, under a lock,
+    so that its size is checked against the caller's own limit (`_check_size`), which may be higher.
+    """
+    with warnings.catch_warnings():
+        # We check the size ourselves, against `max_pixels`, and raise a clear error.
+        warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
+        try:
+            image = PIL.Image.open(io.BytesIO(data))
+        except PIL.Image.DecompressionBombError:
+            with _PIL_LIMIT_LOCK:
+                limit, PIL.Image.MAX_IMAGE_PIXELS = PIL.Image.MAX_IMAGE_PIXELS, None
+                try:
+                    image = PIL.Image.open(io.BytesIO(data))
+                finally:
+                    PIL.Image.MAX_IMAGE_PIXELS = limit
+        with image:
+            yield image
+
+
+@contextmanager
+def _pil_errors(name: str) -> Iterator[None]:
+    """Turns what PIL raises for a bad file into an `ImageLoadError` naming `name`."""
     try:
-        with warnings.catch_warnings():
-            # We check the size ourselves, against `max_pixels`, and raise a clear error.
-            warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
-            with PIL.Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if (image.format, image.mode) in _TORCHVISION_DECODES and width * height <= max_pixels:
-                    pixels = _decode_with_torchvision(data)
-                    if pixels is not None:
-                        return pixels
-                return _from_pil(image, name, max_pixels)
+        yield
+    except ImageLoadError:
+        raise
     except PIL.UnidentifiedImageError:
         raise ImageLoadError(name, "not an image", "its contents are not a format PIL can read")
-    except PIL.Image.DecompressionBombError as error:
-        raise ImageLoadError(name, "too large", str(error))
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        if isinstance(error, ImageLoadError):
-            raise
         category = "truncated" if "truncated" in str(error).lower() else "unreadable"
         raise ImageLoadError(name, category, f"{type(error).__name__}: {error}")
+
+
+def _check_jpeg_data(image: PIL.Image.Image, data_bytes: int, name: str) -> None:
+    """
+    Refuses a JPEG too small to hold the size its header claims. Every 8x8 block of a JPEG's first
+    component takes at least one bit of scan data (two in a baseline file), so a file of fewer
+    bytes than blocks / 8 ends early, and libjpeg would fill the missing blocks with grey.
+    """
+    if image.format != "JPEG":
+        return
+    width, height = image.size
+    blocks = -(-width // 8) * -(-height // 8)
+    if data_bytes < blocks // 8:
+        raise ImageLoadError(
+            name,
+            "truncated",
+            f"its header says {width}x{height} pixels, {blocks} blocks of 8x8, but its "
+            f"{data_bytes} bytes can hold at most {data_bytes * 8} of them; the file is cut short "
+            "or its header lies",
+        )
+
+
+def _check_size(image: PIL.Image.Image, name: str, max_pixels: int) -> None:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            name,
+            "too large",
+            f"{width}x{height} pixels is over the limit of {max_pixels}; "
+            "raise the reader's `max_image_pixels` if you trust this file",
+        )
 
 
 def _decode_with_torchvision(data: bytearray) -> Optional[tv_tensors.Image]:
@@ -119,14 +234,7 @@ def _decode_with_torchvision(data: bytearray) -> Optional[tv_tensors.Image]:
 
 
 def _from_pil(image: PIL.Image.Image, name: str, max_pixels: int) -> tv_tensors.Image:
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ImageLoadError(
-            name,
-            "too large",
-            f"{width}x{height} pixels is over the limit of {max_pixels}; "
-            "raise the reader's `max_image_pixels` if you trust this file",
-        )
+    _check_size(image, name, max_pixels)
     image = PIL.ImageOps.exif_transpose(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16/32-bit greyscale: keep the top 8 bits instead of clipping at 255.

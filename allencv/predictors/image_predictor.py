@@ -60,10 +60,19 @@ class ImagePredictor(Predictor):
         return outputs
 
     def load_line(self, line: str) -> JsonDict:
+        """
+        The JSON object on `line`, or an error record for a line that holds none: blank, not
+        JSON, JSON Python cannot read (an integer over 4,300 digits, nesting too deep), or not an
+        object. `allennlp predict` (see `allencv/commands/predict.py`) gives this every line, so
+        its output has one record per input line.
+        """
+        if not line.strip():
+            return {"error": "blank line (no input on it)", "input": ""}
         try:
             parsed = json.loads(line)
-        except json.JSONDecodeError as error:
-            return {"error": f"not a JSON line ({error})", "input": line.strip()[:200]}
+        except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+            message = str(error).split(";")[0][:200]
+            return {"error": f"not a JSON line ({type(error).__name__}: {message})", "input": line.strip()[:200]}
         if not isinstance(parsed, dict):
             return {"error": "expected a JSON object", "input": line.strip()[:200]}
         return parsed
@@ -93,7 +102,11 @@ class ImagePredictor(Predictor):
         if "error" in json_dict and "input" in json_dict:  # a line load_line could not parse
             raise BadInputError(json_dict["error"])
         if "image_path" in json_dict:
-            return self._dataset_reader.text_to_instance(str(json_dict["image_path"]))
+            if not isinstance(json_dict["image_path"], str):
+                raise BadInputError(
+                    f"'image_path' must be a string, got {type(json_dict['image_path']).__name__}."
+                )
+            return self._dataset_reader.text_to_instance(json_dict["image_path"])
         if "image" in json_dict:
             return self._dataset_reader.text_to_instance(decode_base64_image(json_dict["image"]))
         raise BadInputError(
@@ -114,8 +127,13 @@ def decode_base64_image(data: str) -> bytes:
 
 
 def _describe(input_dict: JsonDict) -> JsonDict:
-    """The input, with a long base64 image shortened, for an error record."""
-    return {
-        key: (value[:40] + "...") if key == "image" and isinstance(value, str) and len(value) > 40 else value
-        for key, value in input_dict.items()
-    }
+    """The input, with long strings (a base64 image) shortened and containers summarised, for an error record."""
+    described = {}
+    for key, value in input_dict.items():
+        limit = 40 if key == "image" else 200
+        if isinstance(value, str) and len(value) > limit:
+            value = value[:limit] + "..."
+        elif isinstance(value, (list, dict)):
+            value = f"<a JSON {'array' if isinstance(value, list) else 'object'} of {len(value)} item(s)>"
+        described[key] = value
+    return described

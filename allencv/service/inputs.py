@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from torchvision import tv_tensors
 
-from allencv.data.image_loading import ImageLoadError, load_image
+from allencv.data.image_loading import ImageLoadError, image_size, load_image, read_image_file
 from allencv.predictors.image_predictor import BadInputError, decode_base64_image
 from allencv.service.settings import ServiceSettings
 
@@ -24,9 +24,10 @@ INPUT_KEYS = ("image", "image_path")
 class InputError(ValueError):
     """An input the API refuses, with the HTTP status code that says why."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, message: str, headers: Optional[Dict[str, str]] = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.headers = headers
 
 
 @dataclass
@@ -79,8 +80,9 @@ async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawI
 def _json_inputs(body: bytes, many: bool) -> List[Any]:
     try:
         parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise InputError(400, f"The body is not valid JSON ({type(error).__name__}: {error}).")
+    except (ValueError, RecursionError) as error:  # bad JSON or UTF-8, an int over 4,300 digits
+        message = str(error).split(";")[0][:200]
+        raise InputError(400, f"The body is not valid JSON ({type(error).__name__}: {message}).")
     if not many:
         check_json_input(parsed, "The body")
         return [parsed]
@@ -134,18 +136,57 @@ async def _multipart_inputs(request: Request, many: bool, max_items: int) -> Lis
     return uploads
 
 
-def decode_input(raw: RawInput, settings: ServiceSettings) -> DecodedImage:
-    """Decodes one upload or checked JSON input, raising `InputError` if it is no usable image."""
+@dataclass
+class PreparedInput:
+    """An input's encoded image and its pixel count, read from its header; nothing decoded yet."""
+
+    data: bytes
+    name: str
+    pixels: int
+    #: The input's `image_path`, echoed in its prediction.
+    image_path: Optional[str] = None
+
+
+def prepare_input(raw: RawInput, settings: ServiceSettings) -> PreparedInput:
+    """
+    The encoded image of one upload or checked JSON input, with its size from its header, raising
+    `InputError` if it is no image or is over `max_image_pixels`. Decodes no pixel.
+    """
+    image_path = None
     if isinstance(raw, Upload):
-        return DecodedImage(_load(raw.data, raw.filename, settings))
-    if "image" in raw:
+        data, name = raw.data, raw.filename
+    elif "image" in raw:
         try:
-            data = decode_base64_image(raw["image"])
+            data, name = decode_base64_image(raw["image"]), "'image'"
         except BadInputError as error:
             raise InputError(400, str(error))
-        return DecodedImage(_load(data, "'image'", settings))
-    path = resolve_image_path(raw["image_path"], settings.image_dir)
-    return DecodedImage(_load(path, str(raw["image_path"]), settings), image_path=raw["image_path"])
+    else:
+        image_path, name = raw["image_path"], raw["image_path"]
+        data = _read_file(resolve_image_path(image_path, settings.image_dir), name, settings)
+    try:
+        width, height = image_size(data, name, settings.max_image_pixels)
+    except ImageLoadError as error:
+        raise _refusal(name, error)
+    return PreparedInput(data, name, width * height, image_path)
+
+
+def decode_input(prepared: PreparedInput, settings: ServiceSettings) -> DecodedImage:
+    """Decodes a prepared input, raising `InputError` if it is no usable image."""
+    try:
+        image = load_image(prepared.data, max_pixels=settings.max_image_pixels)
+    except (ImageLoadError, ValueError, OSError) as error:
+        raise _refusal(prepared.name, error)
+    return DecodedImage(image, prepared.image_path)
+
+
+def _read_file(path: Path, name: str, settings: ServiceSettings) -> bytes:
+    """The bytes of an `image_path` file, refused when it is no regular file or over the upload cap."""
+    try:
+        return read_image_file(path, max_bytes=settings.max_upload_bytes)
+    except ImageLoadError as error:
+        # Say the client's own path, never where the image folder is on the server.
+        error.reason = error.reason.replace(str(path), name)
+        raise _refusal(name, error)
 
 
 def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
@@ -163,19 +204,16 @@ def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
         raise InputError(400, f"'image_path' is not a usable path ({error}).")
     if not path.is_relative_to(root):
         raise InputError(
-            403, f"{value} is outside the served image folder; give a path inside {image_dir}."
+            403, f"{value} is outside the served image folder; give a path relative to it."
         )
     return path
 
 
-def _load(source: Union[bytes, Path], name: str, settings: ServiceSettings) -> tv_tensors.Image:
-    try:
-        return load_image(source, max_pixels=settings.max_image_pixels)
-    except (ImageLoadError, ValueError, OSError) as error:
-        category = getattr(error, "category", "unreadable")
-        reason = getattr(error, "reason", str(error))
-        status = {"too large": 413, "missing": 404}.get(category, 400)
-        raise InputError(status, f"{name}: {category} ({reason})")
+def _refusal(name: str, error: Exception) -> InputError:
+    category = getattr(error, "category", "unreadable")
+    reason = getattr(error, "reason", str(error))
+    status = {"too large": 413, "missing": 404}.get(category, 400)
+    return InputError(status, f"{name}: {category} ({reason})")
 
 
 def describe(raw: RawInput) -> JsonDict:

@@ -25,6 +25,8 @@ def describe_model(predictor: ImagePredictor, settings: ServiceSettings) -> Json
             "max_upload_bytes": settings.max_upload_bytes,
             "max_image_pixels": settings.max_image_pixels,
             "max_batch_size": settings.max_batch_size,
+            "max_request_pixels": settings.max_request_pixels,
+            "max_pending_pixels": settings.max_pending_pixels,
         },
         "image_path_allowed": settings.image_dir is not None,
     }

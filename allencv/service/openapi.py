@@ -1,7 +1,8 @@
 """
 The OpenAPI description of the request bodies and responses, which the endpoints parse by hand
-because one endpoint takes both multipart uploads and JSON.
+because one endpoint takes both multipart uploads and JSON, and the `/docs` page.
 """
+import html
 
 ERROR = {
     "type": "object",
@@ -62,12 +63,16 @@ def _body(json_schema: dict, file_field: str, many: bool) -> dict:
 def _errors(*codes: int) -> dict:
     reasons = {
         400: "Not an image, a corrupt image, bad base64 or a body that is not JSON.",
-        403: "`image_path` without --image-dir, or outside it.",
+        403: "`image_path` without --image-dir, or outside it; or a POST from another origin.",
         404: "`image_path` names no file.",
-        413: "The body is over --max-upload-mb, or the image over --max-image-pixels.",
+        408: "The body did not arrive within --body-timeout seconds.",
+        413: "The body is over --max-upload-mb, an image over --max-image-pixels, or the "
+        "request's images over --max-request-pixels.",
         415: "Neither multipart/form-data nor application/json.",
         422: "A missing, unknown or mistyped field, or too many images.",
+        421: "A Host header the server does not answer for (see --allowed-hosts).",
         500: "The model failed on the input; the server keeps running.",
+        503: "The images in flight are at --max-pending-pixels; retry after `Retry-After` seconds.",
     }
     return {
         code: {"description": reasons[code], "content": {"application/json": {"schema": ERROR}}}
@@ -92,7 +97,7 @@ PREDICT_RESPONSES = {
         "description": "The prediction.",
         "content": {"application/json": {"schema": PREDICTION}},
     },
-    **_errors(400, 403, 404, 413, 415, 422, 500),
+    **_errors(400, 403, 404, 408, 413, 415, 421, 422, 500, 503),
 }
 BATCH_RESPONSES = {
     200: {
@@ -103,7 +108,7 @@ BATCH_RESPONSES = {
             }
         },
     },
-    **_errors(400, 413, 415, 422, 500),
+    **_errors(400, 403, 408, 413, 415, 421, 422, 500, 503),
 }
 HEALTH_RESPONSES = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
 INFO_RESPONSES = {
@@ -129,3 +134,32 @@ INFO_RESPONSES = {
         }
     }
 }
+
+
+def docs_page(schema: dict) -> str:
+    """
+    The `/docs` page: every operation of `schema` with its description, body types and responses,
+    as plain HTML that loads nothing (FastAPI's own page fetches Swagger UI from a CDN, so it
+    breaks offline and lets a third party run script on the server's origin).
+    """
+    rows = []
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            bodies = ", ".join(operation.get("requestBody", {}).get("content", {})) or "none"
+            responses = ", ".join(
+                f"{code} {html.escape(response.get('description', ''))}"
+                for code, response in operation.get("responses", {}).items()
+            )
+            rows.append(
+                f"<h2>{method.upper()} {html.escape(path)}</h2>"
+                f"<p>{html.escape(operation.get('description', operation.get('summary', '')))}</p>"
+                f"<p>Body: {html.escape(bodies)}</p><p>Responses: {responses}</p>"
+            )
+    title = html.escape(schema.get("info", {}).get("title", "API"))
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
+        '<link rel="stylesheet" href="static/style.css"></head><body>'
+        f'<h1>{title}</h1><p>The full schema: <a href="openapi.json">/openapi.json</a>.</p>'
+        + "".join(rows)
+        + "</body></html>"
+    )

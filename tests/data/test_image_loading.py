@@ -1,4 +1,6 @@
 import io
+import os
+from pathlib import Path
 
 import numpy
 import PIL.Image
@@ -95,3 +97,45 @@ def test_torchvision_decodes_exactly_what_pil_decodes(tmp_path, monkeypatch, for
     assert tuple(fast.shape) == (3, 40, 24)
     assert torch.equal(fast, through_pil)
     assert torch.equal(load_image(path.read_bytes()), fast)
+
+
+def jpeg_claiming_size(width: int, height: int) -> bytes:
+    """A 16x16 JPEG whose header (its SOF0 segment) says `width` x `height`."""
+    data = bytearray(encoded(PIL.Image.new("RGB", (16, 16), color=(200, 30, 30)), "JPEG"))
+    start = data.find(b"\xff\xc0")
+    data[start + 5 : start + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_refused(tmp_path):
+    path = tmp_path / "lies.jpg"
+    path.write_bytes(jpeg_claiming_size(6000, 6000))
+    with pytest.raises(ImageLoadError) as info:
+        load_image(path)
+    assert info.value.category == "truncated"
+    assert "header says 6000x6000 pixels" in str(info.value) and str(path) in str(info.value)
+    for size in ((32, 32), (2000, 2000)):  # a real one of the same size loads, even a flat one
+        flat = encoded(PIL.Image.new("L", size, color=128), "JPEG")
+        assert tuple(load_image(flat).shape) == (3, size[1], size[0])
+
+
+def test_max_pixels_may_be_raised_above_pils_own_limit(monkeypatch):
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 50)  # PIL refuses over 2 x 50 pixels
+    image = encoded(PIL.Image.new("RGB", (16, 16)))
+    assert tuple(load_image(image, max_pixels=1000).shape) == (3, 16, 16)
+    with pytest.raises(ImageLoadError, match="16x16 pixels is over the limit of 200;"):
+        load_image(image, max_pixels=200)
+    assert PIL.Image.MAX_IMAGE_PIXELS == 50
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_fifo_or_device_is_named_for_what_it_is_and_never_opened(tmp_path, kind):
+    if kind == "fifo":
+        path = tmp_path / "pipe.png"
+        os.mkfifo(path)  # opening it would block for ever
+        expected = "it is a FIFO (named pipe)"
+    else:
+        path, expected = Path("/dev/null"), "it is a device file"
+    with pytest.raises(ImageLoadError) as info:
+        load_image(path)
+    assert info.value.category == "not a file" and expected in str(info.value)

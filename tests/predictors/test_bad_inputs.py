@@ -55,12 +55,28 @@ def inputs(tmp_path_factory):
         (json.dumps({"path": "good.png"}), "neither 'image_path' nor 'image' (base64); its keys are ['path']"),
         ("{not json", "not a JSON line"),
         ("[1, 2]", "expected a JSON object"),
+        ("", "blank line"),
+        ("   \t ", "blank line"),
+        ('{"image_path": ' + "7" * 4301 + "}", "not a JSON line (ValueError: Exceeds the limit (4300 digits)"),
+        ("9" * 5000, "not a JSON line (ValueError: Exceeds the limit"),
+        ("[" * 100_000 + "]" * 100_000, "not a JSON line (RecursionError"),
+        ('"just a string"', "expected a JSON object"),
+        ("null", "expected a JSON object"),
+        (json.dumps({"image_path": None}), "'image_path' must be a string, got NoneType"),
+        (json.dumps({"image_path": "a\u0000b.png"}), r"a\x00b.png: unreadable (ValueError: embedded null byte)"),
+        (json.dumps({"image_path": "x" * 5000}), ": unreadable (OSError"),
+        ('\udcff{"image_path": 1}', "not a JSON line"),  # the invalid UTF-8 byte 0xff, see below
         (json.dumps({"image": good_base64}), "label"),
     ]
 
 
+def write_lines(path, lines):
+    """Writes `lines`, one per line, with a lone surrogate written as the invalid byte it stands for."""
+    path.write_bytes(b"".join(line.encode("utf-8", "surrogateescape") + b"\n" for line in lines))
+
+
 def test_allennlp_predict_writes_an_error_record_in_place_of_each_bad_line(archive, inputs, tmp_path):
-    (tmp_path / "input.jsonl").write_text("\n".join(line for line, _ in inputs) + "\n")
+    write_lines(tmp_path / "input.jsonl", [line for line, _ in inputs])
     result = subprocess.run(
         [sys.executable, "-m", "allennlp", "predict", str(archive), str(tmp_path / "input.jsonl"),
          "--output-file", str(tmp_path / "output.jsonl"), "--batch-size", "4", "--silent",
@@ -84,7 +100,8 @@ def predictor(archive):
 
 
 def test_the_python_predictor_returns_the_same_records(predictor, inputs):
-    outputs = predictor.predict_batch_json([predictor.load_line(line) for line, _ in inputs])
+    lines = [line.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for line, _ in inputs]
+    outputs = predictor.predict_batch_json([predictor.load_line(line) for line in lines])
     for output, (line, expected) in zip(outputs, inputs):
         assert expected in (output["error"] if expected != "label" else output), line
 

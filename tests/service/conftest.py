@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Tuple
 
 import httpx
 import pytest
@@ -84,13 +86,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def served(tiny_archive, tmp_path_factory):
+@contextmanager
+def serving(archive: Path, folder: Path, *options: str) -> Iterator[Tuple[str, Path, subprocess.Popen]]:
     """
-    `allennlp serve` of the tiny archive in a subprocess, as a user runs it (with `allencv` in the
-    folder's `.allennlp_plugins`); yields `(base_url, log_path)`.
+    `allennlp serve ARCHIVE *options` in a subprocess started in `folder`, as a user runs it (with
+    `allencv` in the folder's `.allennlp_plugins`); yields `(base_url, log_path, process)` once it
+    answers /health, and stops it with SIGTERM.
     """
-    folder = tmp_path_factory.mktemp("serve_cwd")
     (folder / ".allennlp_plugins").write_text("allencv\n")
     port = free_port()
     log_path = folder / "serve.log"
@@ -100,7 +102,7 @@ def served(tiny_archive, tmp_path_factory):
     }
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "allennlp", "serve", str(tiny_archive), "--port", str(port)],
+            [sys.executable, "-m", "allennlp", "serve", str(archive), "--port", str(port), *options],
             cwd=folder,
             env=env,
             stdout=log,
@@ -124,7 +126,14 @@ def served(tiny_archive, tmp_path_factory):
                     f"allennlp serve did not start in {STARTUP_SECONDS} s:\n{log_path.read_text()[-4000:]}"
                 )
             time.sleep(0.25)
-        yield url, log_path
+        yield url, log_path, process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def served(tiny_archive, tmp_path_factory):
+    """`allennlp serve` of the tiny archive in a subprocess (see `serving`); yields `(base_url, log_path)`."""
+    with serving(tiny_archive, tmp_path_factory.mktemp("serve_cwd")) as (url, log_path, _):
+        yield url, log_path

@@ -1,8 +1,10 @@
+import asyncio
 import base64
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,7 +15,7 @@ from tests.service.conftest import png_bytes
 
 
 def client_for(predictor, **settings) -> TestClient:
-    return TestClient(create_app(predictor, ServiceSettings(**settings)))
+    return TestClient(create_app(predictor, ServiceSettings(**settings)), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +125,16 @@ def truncated(png: bytes) -> bytes:
             400,
             "RecursionError",
         ),
+        (
+            {"content": b'{"image": ' + b"7" * 4301 + b"}", "headers": {"content-type": "application/json"}},
+            400,
+            "ValueError: Exceeds the limit (4300 digits)",
+        ),
+        (
+            {"content": b'{"image": "\xff"}', "headers": {"content-type": "application/json"}},
+            400,
+            "UnicodeDecodeError",
+        ),
         ({"files": {"picture": ("red.png", b"x")}}, 422, "no 'image' field"),
         ({"data": {"image": "text"}, "files": {"other": ("a", b"x")}}, 422, "must be a file"),
         (
@@ -199,7 +211,8 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(client, trained_pr
     )
     bomb = png_claiming_size(red_png, 100_000, 100_000)
     response = client.post("/predict", files={"image": ("bomb.png", bomb)})
-    assert response.status_code == 413 and "bomb.png: too large" in response.json()["error"]
+    assert response.status_code == 413  # citing the server's limit, not PIL's own
+    assert "bomb.png: too large (100000x100000 pixels is over the limit of 40000000" in response.json()["error"]
     with client_for(trained_predictor, max_image_pixels=100) as small:
         response = small.post("/predict", json={"image": b64(red_png)})
         assert (
@@ -227,6 +240,9 @@ def test_image_path_is_read_only_inside_the_image_dir(trained_predictor, tmp_pat
                 response.status_code == 403
                 and "outside the served image folder" in response.json()["error"]
             )
+            assert str(served) not in response.json()["error"]  # where the folder is stays secret
+        response = client.post("/predict", json={"image_path": "sub/" + "x" * 300 + ".png"})
+        assert response.status_code == 400 and str(served) not in response.json()["error"]
         response = client.post("/predict", json={"image_path": "sub/none.png"})
         assert response.status_code == 404 and "missing" in response.json()["error"]
         response = client.post("/predict", json={"image_path": "bad\0name"})
@@ -289,3 +305,55 @@ def test_the_openapi_schema_documents_both_ways_to_send_an_image(client):
         content = schema["paths"][path]["post"]["requestBody"]["content"]
         assert set(content) == {"multipart/form-data", "application/json"}
     assert {"/health", "/info"} <= set(schema["paths"])
+
+
+def test_a_request_over_its_pixel_budget_gets_a_413(trained_predictor, red_png):
+    with client_for(trained_predictor, max_request_pixels=300) as client:
+        assert client.post("/predict", files={"image": ("red.png", red_png)}).status_code == 200
+        response = client.post("/predict_batch", files=[("images", ("red.png", red_png))] * 2)
+        assert response.status_code == 413
+        assert "hold 512 pixels in all, over the server's limit of 300 per request" in response.json()["error"]
+
+
+def test_other_hosts_and_cross_origin_posts_are_refused(trained_predictor, red_png):
+    upload = {"files": {"image": ("red.png", red_png)}}
+    with client_for(trained_predictor) as client:
+        for host in ("127.0.0.1:8000", "localhost", "[::1]:8000"):
+            assert client.get("/health", headers={"host": host}).status_code == 200, host
+        response = client.get("/health", headers={"host": "attacker.example:8000"})
+        assert response.status_code == 421 and "'attacker.example:8000'" in response.json()["error"]
+        assert client.post("/predict", **upload, headers={"origin": "http://127.0.0.1"}).status_code == 200
+        for headers in ({"origin": "http://evil.example"}, {"origin": "null"}, {"sec-fetch-site": "cross-site"}):
+            response = client.post("/predict", **upload, headers=headers)
+            assert response.status_code == 403 and "--allowed-origins" in response.json()["error"], headers
+        assert client.get("/info", headers={"origin": "http://evil.example"}).status_code == 200
+    allowed = {"allowed_hosts": ("models.lan",), "allowed_origins": ("http://app.lan:3000",)}
+    with client_for(trained_predictor, **allowed) as client:
+        headers = {"host": "models.lan", "origin": "http://app.lan:3000"}
+        assert client.post("/predict", **upload, headers=headers).status_code == 200
+        assert client.get("/health").status_code == 421  # 127.0.0.1 is no longer allowed
+
+
+def test_docs_are_served_without_any_outside_url(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "POST /predict_batch" in page.text
+    assert "://" not in page.text and "<script" not in page.text
+    assert client.get("/redoc").status_code == 404
+
+
+def test_a_body_slower_than_the_timeout_gets_a_408(trained_predictor):
+    async def slow_body():
+        yield b'{"image": "'
+        await asyncio.sleep(3)
+        yield b'AAAA"}'
+
+    async def send():
+        app = create_app(trained_predictor, ServiceSettings(body_timeout_s=0.5))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.post(
+                "/predict", content=slow_body(), headers={"content-type": "application/json"}
+            )
+
+    response = asyncio.run(send())
+    assert response.status_code == 408 and "within 0.5 s" in response.json()["error"]

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from allencv.service import create_app
+from allencv.service import ServiceSettings, create_app
 
 MAX_EXAMPLES = 40
 
@@ -18,7 +18,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @pytest.fixture(scope="module")
 def api_schema(trained_predictor):
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(trained_predictor))
+    # Schemathesis calls the app as host "testserver", which it must accept.
+    app = create_app(trained_predictor, ServiceSettings(allowed_hosts=("testserver",)))
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 @schema.parametrize()

@@ -10,7 +10,7 @@ from allennlp.data.instance import Instance
 from allencv.data.dataset_readers.indexed_reader import IndexedReader
 from allencv.data.fields import TrainingLabelField
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader, resolve_directory
-from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file
+from allencv.data.image_loading import ImageLoadError, ImageSource, is_image_file, printable
 from allencv.data.transforms import ImageTransform
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
             for label in sorted(label for label, count in read_per_label.items() if count == 0):
                 logger.warning(
                     "Label folder %s has no readable image, so no instance has label %r.",
-                    root / label,
+                    printable(str(root / label)),
                     label,
                 )
 

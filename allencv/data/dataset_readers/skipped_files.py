@@ -2,7 +2,7 @@ import logging
 from collections import Counter
 from typing import Dict, List, Tuple
 
-from allencv.data.image_loading import ImageLoadError
+from allencv.data.image_loading import ImageLoadError, printable
 
 #: How many skipped paths a summary names.
 EXAMPLES_SHOWN = 5
@@ -41,8 +41,8 @@ class SkippedFiles:
         return dict(sorted(self.counts.items()))
 
     def summary(self, source: str) -> str:
-        examples = "; ".join(f"{path} ({reason})" for path, reason in self.examples)
-        return f"Skipped {self.total} file(s) in {source}: {describe_counts(self.counts)}. First: {examples}"
+        examples = "; ".join(f"{printable(path)} ({printable(reason)})" for path, reason in self.examples)
+        return f"Skipped {self.total} file(s) in {printable(source)}: {describe_counts(self.counts)}. First: {examples}"
 
     def log(self, logger: logging.Logger, source: str) -> None:
         if self.total:
