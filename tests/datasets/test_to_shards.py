@@ -1,5 +1,4 @@
 """`python -m allencv.datasets.to_shards`: an image folder or manifest as WebDataset tar shards."""
-import io
 import json
 import tarfile
 
@@ -41,6 +40,8 @@ def test_a_folder_becomes_shards_with_an_index_and_corrupt_files_counted(tmp_pat
     expected = {str(path.relative_to(tmp_path / "src")): path.read_bytes()
                 for path in (tmp_path / "src").glob("*/[0-9]*")}
     assert stored == expected
+    with tarfile.open(tmp_path / "out" / "shard-000000.tar") as tar:
+        assert not any(member.pax_headers for member in tar.getmembers())  # cheap to parse
 
 
 def test_a_manifest_becomes_shards(tmp_path):
