@@ -3,6 +3,8 @@ import collections
 import itertools
 import multiprocessing
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,12 @@ def test_two_processes_of_two_workers_read_every_sample_once_per_epoch(tmp_path)
               f"per process {[len(results[rank][epoch]) for rank in range(2)]}")
         assert len(counts) == 26 and set(counts.values()) == {1}
     assert results[0][0] != results[0][1]  # a new order every epoch
+
+
+def test_without_the_webdataset_package_allencv_imports_and_reading_says_how_to_install(shards):
+    code = ("import sys; sys.modules['webdataset'] = None\nimport allencv\n"
+            "from allencv.data.dataset_readers import WebDatasetReader\n"
+            f"list(WebDatasetReader().read({str(shards)!r}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "pip install 'allencv[shards]'" in result.stderr
