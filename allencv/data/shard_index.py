@@ -5,7 +5,7 @@ shards across processes without opening a shard.
 """
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from allennlp.common.checks import ConfigurationError
 
@@ -67,10 +67,11 @@ class ShardIndex:
             ) from error
 
 
-def read_index(location: str) -> ShardIndex:
+def read_index(location: str, shards: Optional[str] = None) -> ShardIndex:
     """
     The index at `location`: a local path, or any URL or `pipe:` command that the `webdataset`
-    library opens. A `ConfigurationError` names it when it cannot be read.
+    library opens. A `ConfigurationError` names it (and the `shards` it is for) when it cannot be
+    read.
     """
     from allencv.data.webdataset_support import webdataset
 
@@ -78,8 +79,9 @@ def read_index(location: str) -> ShardIndex:
         with webdataset().gopen(location, "rb") as stream:
             text = stream.read().decode("utf-8")
     except Exception as error:  # gopen raises OSError, ValueError or a pipe's own errors
+        of_shards = f" of the shards {shards}" if shards else ""
         raise ConfigurationError(
-            f"Cannot read the shard index {location} ({error}). It is the {INDEX_NAME} that "
+            f"Cannot read the shard index {location}{of_shards} ({error}). It is the {INDEX_NAME} that "
             "allencv.datasets.to_shards writes next to the shards; give its location as the "
             "reader's (or vocabulary's) `index`."
         ) from error

@@ -128,7 +128,13 @@ class WebDatasetReader(ImageDatasetReader):
 
     def read_index(self, file_path: str) -> ShardIndex:
         """The index of the shards named by `file_path`."""
-        return read_index(self.index or index_location(file_path))
+        if not str(file_path).strip():
+            raise ConfigurationError(
+                "The shard path is empty. Set `train_data_path` / `validation_data_path` to a shard "
+                "folder written by allencv.datasets.to_shards, or to a shard list such as "
+                "shards/train/shard-{000000..000009}.tar."
+            )
+        return read_index(self.index or index_location(file_path), shards=str(file_path))
 
     def list_shards(self, file_path: str) -> List[ShardPart]:
         """Every shard named by `file_path`, with its sample count from the index."""

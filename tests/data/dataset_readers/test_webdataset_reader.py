@@ -81,9 +81,13 @@ def test_pipe_commands_read_with_the_index_given(shards):
         list(WebDatasetReader().read(f"pipe:cat {shards / 'shard-000000.tar'}"))
 
 
-def test_a_missing_index_fails_naming_it(tmp_path):
-    with pytest.raises(ConfigurationError, match=f"Cannot read the shard index {tmp_path / 'index.json'}"):
+def test_a_missing_index_or_an_empty_path_fails_naming_it(tmp_path):
+    with pytest.raises(ConfigurationError, match=f"Cannot read the shard index {tmp_path / 'index.json'} of the"):
         list(WebDatasetReader().read(str(tmp_path / "train-{000000..000003}.tar")))
+    with pytest.raises(ConfigurationError, match="shards .*trian"):
+        list(WebDatasetReader().read(str(tmp_path / "trian")))  # a misspelt shard folder
+    with pytest.raises(ConfigurationError, match="The shard path is empty"):
+        list(WebDatasetReader().read(""))
 
 
 @pytest.mark.parametrize("num_shards", [1, 2, 3, 5, 7])
