@@ -1,9 +1,11 @@
 """The user's path: `allennlp train`, then `evaluate`, then `predict`, as subprocesses."""
 import json
 import os
+import re
 import subprocess
 import sys
 
+import PIL.Image
 import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
@@ -42,18 +44,43 @@ def test_train_skips_and_reports_the_corrupt_file(trained):
     assert metrics["epoch"] == 1 and "validation_accuracy" in metrics
 
 
-def test_evaluate(trained, colour_folders, tmp_path):
+def test_evaluate_writes_flat_metrics_and_the_confusion_matrix(trained, colour_folders, tmp_path):
     serialization_dir, _ = trained
     output = tmp_path / "metrics.json"
     run(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
          "--output-file", str(output), "--include-package", "allencv"])
     metrics = json.loads(output.read_text())
-    assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
-    assert set(metrics["per_class"]) == {"blue", "red"}
-    assert sum(metrics["per_class"][label]["support"] for label in ("blue", "red")) == 8
-    assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["weighted_f1"] <= 1.0
-    confusion = metrics["confusion_matrix"]
+    confusion = metrics.pop("confusion_matrix")
     assert sorted(confusion["labels"]) == ["blue", "red"] and sum(map(sum, confusion["counts"])) == 8
+    assert all(isinstance(value, float) for value in metrics.values())
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
+    assert {"precision_blue", "recall_blue", "f1_blue", "precision_red", "recall_red", "f1_red"} <= set(metrics)
+    assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["weighted_f1"] <= 1.0
+
+
+def test_evaluate_without_an_output_file_prints_the_metrics_table(trained, colour_folders):
+    serialization_dir, _ = trained
+    result = run(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
+                  "--include-package", "allencv"])
+    log = result.stdout + result.stderr
+    table = log[log.index("Evaluation metrics:"):]
+    assert re.search(r"accuracy +\d\.\d{4}", table) and re.search(r"macro_f1 +\d\.\d{4}", table)
+    assert re.search(r"label +precision +recall +f1 +support", table)
+    assert re.search(r"\nblue( +\d\.\d{4}){3} +4\n", table) and re.search(r"\nred( +\d\.\d{4}){3} +4", table)
+
+
+def test_train_ends_with_the_metrics_table(trained):
+    _, result = trained
+    log = result.stdout + result.stderr
+    table = log[log.index("Metrics of epoch 1"):]
+    assert re.search(r" +training +validation\n", table)
+    assert re.search(r"accuracy( +\d\.\d{4}){2}", table) and re.search(r"\nred( +\d\.\d{4}){3} +4", table)
+
+
+def test_train_draws_the_training_curves(trained):
+    serialization_dir, _ = trained
+    with PIL.Image.open(serialization_dir / "training_curves.png") as image:
+        assert image.width > 600 and image.height > 250
 
 
 def test_predict_with_a_bad_line(trained, colour_folders, tmp_path):

@@ -29,7 +29,9 @@ local size = [256, 256];
   },
   data_loader: { batch_size: 8, shuffle: true },
   validation_data_loader: { batch_size: 8 },
+  evaluation: { type: "summary" },
   trainer: {
+    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.001 },
     num_epochs: 10,
     validation_metric: "+mean_iou",

@@ -46,7 +46,9 @@ local imagenet_normalize = { type: "normalize", mean: [0.485, 0.456, 0.406], std
   },
   data_loader: { batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.0001 },
     num_epochs: 5,
     validation_metric: "+accuracy",

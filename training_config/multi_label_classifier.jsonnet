@@ -23,7 +23,9 @@ local reader(transforms) = { type: "image_manifest", multi_label: true, transfor
   },
   data_loader: { batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.0001 },
     num_epochs: 10,
     validation_metric: "+mAP",

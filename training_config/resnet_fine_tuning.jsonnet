@@ -39,7 +39,9 @@ local encoder = "_im2im_encoder\\.model\\.";
   },
   data_loader: { batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: {
       type: "adamw",
       lr: 0.001,

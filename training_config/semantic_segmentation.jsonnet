@@ -32,7 +32,9 @@ local normalize = { type: "normalize" };
   },
   data_loader: { batch_size: 16, shuffle: true },
   validation_data_loader: { batch_size: 32 },
+  evaluation: { type: "summary" },
   trainer: {
+    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.002 },
     num_epochs: 10,
     validation_metric: "+mean_iou",

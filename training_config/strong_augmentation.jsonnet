@@ -46,7 +46,9 @@ local batch_size = 32;
   },
   data_loader: { type: "torch", batch_size: batch_size, shuffle: true, num_workers: 2 },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "sgd", lr: 0.05, momentum: 0.9, weight_decay: 0.00002, nesterov: true },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 200 },
     num_gradient_accumulation_steps: 2,
