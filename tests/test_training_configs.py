@@ -1,10 +1,18 @@
-"""Every config in training_config/ builds: its reader reads, and its model is constructed."""
+"""
+Every config in training_config/ builds (its reader reads, its model is constructed), and trains
+for one batch through allennlp's `train_model_from_file`, shrunk by overrides.
+"""
+import json
+
 import pytest
+from allennlp.commands.train import train_model_from_file
 from allennlp.common import Params
 from allennlp.data import DatasetReader, Vocabulary
 from allennlp.models import Model
 
-from tests.conftest import REPO_ROOT, write_cached_weights
+import allencv  # noqa: F401  (registers the components, as --include-package does)
+
+from tests.conftest import COLOURS, REPO_ROOT, colour_image, write_cached_weights
 
 #: Configs that read manifests instead of label folders: the fixture of their data.
 MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
@@ -13,10 +21,24 @@ DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
-def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monkeypatch, request):
+@pytest.fixture(scope="session")
+def tiny_folders(tmp_path_factory):
+    """Two images per label to train on, one to validate, under two of Fashion-MNIST's label
+    names (which `small_cnn_from_scratch.jsonnet` lists), so that a whole epoch is one batch."""
+    root = tmp_path_factory.mktemp("tiny")
+    for split, count in (("train", 2), ("valid", 1)):
+        for label, colour in zip(("bag", "coat"), COLOURS.values()):
+            (root / split / label).mkdir(parents=True)
+            for n in range(count):
+                colour_image(colour, 32, seed=n).save(root / split / label / f"{n}.png")
+    return root
+
+
+def use_config_data(config, request, torch_home, monkeypatch, classification_data="colour_folders") -> None:
+    """Points `TRAIN_PATH` and `VALIDATION_PATH` at the small generated data `config` reads."""
     for model_name in ("resnet18", "resnet50"):
         write_cached_weights(torch_home, model_name)
+    colour_folders = request.getfixturevalue(classification_data)
     data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
     if config.name in MANIFEST_CONFIGS:
         data = request.getfixturevalue(MANIFEST_CONFIGS[config.name])
@@ -26,9 +48,15 @@ def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monke
         root = request.getfixturevalue("shapes_folders")
         data = {"train": root / "train", "valid": root / "valid"}
     elif config.name in DETECTION_CONFIGS:
+        shapes_dataset = request.getfixturevalue("shapes_dataset")
         data = {"train": shapes_dataset / "train.json", "valid": shapes_dataset / "valid.json"}
     monkeypatch.setenv("TRAIN_PATH", str(data["train"]))
     monkeypatch.setenv("VALIDATION_PATH", str(data["valid"]))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
+def test_config_builds(config, torch_home, monkeypatch, request):
+    use_config_data(config, request, torch_home, monkeypatch)
     params = Params.from_file(str(config))
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     instances = list(reader.read(params.pop("train_data_path")))
@@ -36,3 +64,24 @@ def test_config_builds(config, colour_folders, shapes_dataset, torch_home, monke
     vocab = Vocabulary.from_instances(instances)
     model = Model.from_params(vocab=vocab, params=params.pop("model"))
     assert model is not None
+
+
+#: One epoch of one batch (every generated training image in it), in the test process.
+ONE_BATCH = {
+    "data_loader.batch_size": 64,
+    "data_loader.num_workers": 0,
+    "validation_data_loader.batch_size": 64,
+    "trainer.num_epochs": 1,
+    "trainer.cuda_device": -1,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
+def test_config_trains_one_batch(config, torch_home, monkeypatch, request, tmp_path):
+    use_config_data(config, request, torch_home, monkeypatch, classification_data="tiny_folders")
+    serialization_dir = tmp_path / "run"
+    train_model_from_file(str(config), str(serialization_dir), overrides=json.dumps(ONE_BATCH))
+    metrics = json.loads((serialization_dir / "metrics.json").read_text())
+    assert metrics["training_loss"] == pytest.approx(metrics["training_loss"])  # a number, not NaN
+    assert (serialization_dir / "model.tar.gz").exists() and (serialization_dir / "training_curves.png").exists()
