@@ -41,7 +41,9 @@ local normalize = { type: "normalize", weights: weights };
   validation_data_loader: { batch_size: 128 },
   evaluation: { type: "summary" },
   trainer: {
-    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.001, weight_decay: 0.01 },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 30 },
     num_epochs: 6,

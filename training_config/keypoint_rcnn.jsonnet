@@ -38,6 +38,8 @@ local validation_reader = { type: "coco_detection", keypoints: true };
     grad_norm: 10.0,
     validation_metric: "+map_50",
     // The detectors compute no validation loss: report none rather than allennlp's 0.
-    callbacks: [{ type: "drop_unmeasured_validation_loss" }, { type: "metrics_summary" }, { type: "training_curves" }],
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "drop_unmeasured_validation_loss" }, { type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
   },
 }

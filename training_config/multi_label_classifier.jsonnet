@@ -25,7 +25,9 @@ local reader(transforms) = { type: "image_manifest", multi_label: true, transfor
   validation_data_loader: { batch_size: 64 },
   evaluation: { type: "summary" },
   trainer: {
-    callbacks: [{ type: "metrics_summary" }, { type: "training_curves" }],
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.0001 },
     num_epochs: 10,
     validation_metric: "+mAP",

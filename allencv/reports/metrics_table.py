@@ -10,6 +10,12 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 PER_LABEL_METRICS = ("precision", "recall", "f1", "AP", "iou")
 
 
+def is_per_label(key: str) -> bool:
+    """Whether `key` (without a `training_`/`validation_` prefix) names a per-label metric."""
+    name, _, label = key.partition("_")
+    return name in PER_LABEL_METRICS and bool(label)
+
+
 def split_per_label(metrics: Mapping[str, float]) -> Tuple[Dict[str, float], Dict[str, Dict[str, float]]]:
     """
     `(overall, per_label)`: the metrics that are not per label, and the per-label ones as
@@ -18,8 +24,8 @@ def split_per_label(metrics: Mapping[str, float]) -> Tuple[Dict[str, float], Dic
     overall: Dict[str, float] = {}
     per_label: Dict[str, Dict[str, float]] = {}
     for key, value in metrics.items():
-        name, _, label = key.partition("_")
-        if name in PER_LABEL_METRICS and label:
+        if is_per_label(key):
+            name, _, label = key.partition("_")
             per_label.setdefault(label, {})[name] = value
         else:
             overall[key] = value
