@@ -117,3 +117,17 @@ def test_classification_report(trained, colour_folders, tmp_path):
     rows = (tmp_path / "report" / "per_class.csv").read_text().splitlines()
     assert rows[0] == "label,precision,recall,f1,support" and len(rows) == 3
     assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_images_takes_image_files_and_folders(trained, colour_folders, tmp_path):
+    serialization_dir, _ = trained
+    image = sorted((colour_folders / "valid" / "red").iterdir())[0]
+    run(["predict-images", str(serialization_dir / "model.tar.gz"), str(image), str(colour_folders / "valid"),
+         "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "3", "--predictor-args", '{"top_k": 2}'])
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(outputs) == 1 + 8 and outputs[0]["image_path"] == str(image)
+    assert all(output["label"] in {"blue", "red"} for output in outputs)
+    top = outputs[0]["top_k"]
+    assert [entry["label"] for entry in top][0] == outputs[0]["label"] and top[0]["prob"] >= top[1]["prob"]
+    result = run(["predict-images", str(serialization_dir / "model.tar.gz"), str(tmp_path / "nothing")], check=False)
+    assert result.returncode != 0 and "does not exist: pass image files or folders of images" in result.stderr
