@@ -71,15 +71,15 @@ def plot_training_curves(epochs: List[Dict[str, Any]], learning_rates: Dict[int,
     """One panel for the loss, one per other metric (training and validation lines), one for the learning rate."""
     import matplotlib.figure  # lazily: only training needs it, and pyplot's global backend is left alone
 
-    from allencv.reports.metrics_table import split_per_label
+    from allencv.reports.metrics_table import is_per_label
 
     names: List[str] = []
     for epoch in epochs:
-        overall, _ = split_per_label({key: value for key, value in epoch.items() if isinstance(value, (int, float))})
-        for key in overall:
+        for key, value in epoch.items():
             for split in ("training_", "validation_"):
                 name = key[len(split):]
-                if key.startswith(split) and name not in names and not name.endswith(("_MB", "duration")):
+                wanted = isinstance(value, (int, float)) and not is_per_label(name) and not name.endswith(("_MB", "duration"))
+                if key.startswith(split) and wanted and name not in names:
                     names.append(name)
     names.sort(key=lambda name: (name != "loss", name))
     panels = names + (["learning rate"] if learning_rates else [])
