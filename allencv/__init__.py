@@ -17,4 +17,4 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
 
 from allencv.version import VERSION as __version__  # noqa: F401
 from allencv import safe_extraction  # noqa: F401  (first: every archive allennlp loads is extracted safely)
-from allencv import commands, data, modules, models, predictors, reports, training  # noqa: F401
+from allencv import commands, data, evaluation, modules, models, predictors, reports, training  # noqa: F401

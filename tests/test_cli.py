@@ -1,9 +1,11 @@
 """The user's path: `allennlp train`, then `evaluate`, then `predict`, as subprocesses."""
 import json
 import os
+import re
 import subprocess
 import sys
 
+import PIL.Image
 import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
@@ -42,18 +44,44 @@ def test_train_skips_and_reports_the_corrupt_file(trained):
     assert metrics["epoch"] == 1 and "validation_accuracy" in metrics
 
 
-def test_evaluate(trained, colour_folders, tmp_path):
+def test_evaluate_writes_flat_metrics_and_the_confusion_matrix(trained, colour_folders, tmp_path):
     serialization_dir, _ = trained
     output = tmp_path / "metrics.json"
     run(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
          "--output-file", str(output), "--include-package", "allencv"])
     metrics = json.loads(output.read_text())
-    assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
-    assert set(metrics["per_class"]) == {"blue", "red"}
-    assert sum(metrics["per_class"][label]["support"] for label in ("blue", "red")) == 8
-    assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["weighted_f1"] <= 1.0
-    confusion = metrics["confusion_matrix"]
+    confusion = metrics.pop("confusion_matrix")
     assert sorted(confusion["labels"]) == ["blue", "red"] and sum(map(sum, confusion["counts"])) == 8
+    assert all(isinstance(value, float) for value in metrics.values())
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
+    assert {"precision_blue", "recall_blue", "f1_blue", "precision_red", "recall_red", "f1_red"} <= set(metrics)
+    assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["weighted_f1"] <= 1.0
+
+
+def test_evaluate_without_an_output_file_prints_the_metrics_table(trained, colour_folders):
+    serialization_dir, _ = trained
+    result = run(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
+                  "--include-package", "allencv"])
+    log = result.stdout + result.stderr
+    table = log[log.index("Evaluation metrics:"):]
+    assert re.search(r"accuracy +\d\.\d{4}", table) and re.search(r"macro_f1 +\d\.\d{4}", table)
+    assert re.search(r"label +precision +recall +f1 +support", table)
+    assert re.search(r"\nblue( +\d\.\d{4}){3} +4\n", table) and re.search(r"\nred( +\d\.\d{4}){3} +4", table)
+
+
+def test_train_ends_with_the_metrics_table(trained):
+    _, result = trained
+    log = result.stdout + result.stderr
+    table = log[log.index("Metrics of epoch 1"):]
+    assert re.search(r" +training +validation\n", table)
+    assert re.search(r"accuracy( +\d\.\d{4}){2}", table) and re.search(r"\nred( +\d\.\d{4}){3} +4", table)
+
+
+def test_train_draws_the_training_curves(trained):
+    serialization_dir, _ = trained
+    with PIL.Image.open(serialization_dir / "training_curves.png") as image:
+        # loss, accuracy, macro_f1, weighted_f1 and the learning rate: 2 rows of 3 panels, no per-label ones
+        assert image.width > 600 and 250 < image.height < 800
 
 
 def test_predict_with_a_bad_line(trained, colour_folders, tmp_path):
@@ -90,3 +118,17 @@ def test_classification_report(trained, colour_folders, tmp_path):
     rows = (tmp_path / "report" / "per_class.csv").read_text().splitlines()
     assert rows[0] == "label,precision,recall,f1,support" and len(rows) == 3
     assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_images_takes_image_files_and_folders(trained, colour_folders, tmp_path):
+    serialization_dir, _ = trained
+    image = sorted((colour_folders / "valid" / "red").iterdir())[0]
+    run(["predict-images", str(serialization_dir / "model.tar.gz"), str(image), str(colour_folders / "valid"),
+         "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "3", "--predictor-args", '{"top_k": 2}'])
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(outputs) == 1 + 8 and outputs[0]["image_path"] == str(image)
+    assert all(output["label"] in {"blue", "red"} for output in outputs)
+    top = outputs[0]["top_k"]
+    assert [entry["label"] for entry in top][0] == outputs[0]["label"] and top[0]["prob"] >= top[1]["prob"]
+    result = run(["predict-images", str(serialization_dir / "model.tar.gz"), str(tmp_path / "nothing")], check=False)
+    assert result.returncode != 0 and "does not exist: pass image files or folders of images" in result.stderr

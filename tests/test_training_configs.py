@@ -1,11 +1,19 @@
-"""Every config in training_config/ builds: its reader reads, and its model is constructed."""
+"""
+Every config in training_config/ builds (its reader reads, its model is constructed), and trains
+for one batch through allennlp's `train_model_from_file`, shrunk by overrides.
+"""
+import json
+
 import pytest
 import torch
+from allennlp.commands.train import train_model_from_file
 from allennlp.common import Params
 from allennlp.data import DataLoader, DatasetReader, Vocabulary
 from allennlp.models import Model
 
-from tests.conftest import REPO_ROOT, write_cached_weights
+import allencv  # noqa: F401  (registers the components, as --include-package does)
+
+from tests.conftest import COLOURS, REPO_ROOT, colour_image, write_cached_weights
 
 #: Configs that read manifests instead of label folders: the fixture of their data.
 MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
@@ -14,10 +22,25 @@ DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
 
 
-def config_params(config, monkeypatch, request) -> Params:
-    """`config`'s params, its `TRAIN_PATH` and `VALIDATION_PATH` set to a small fixture of its kind."""
-    data = {"train": request.getfixturevalue("colour_folders") / "train",
-            "valid": request.getfixturevalue("colour_folders") / "valid"}
+@pytest.fixture(scope="session")
+def tiny_folders(tmp_path_factory):
+    """Two images per label to train on, one to validate, under two of Fashion-MNIST's label
+    names (which `small_cnn_from_scratch.jsonnet` lists), so that a whole epoch is one batch."""
+    root = tmp_path_factory.mktemp("tiny")
+    for split, count in (("train", 2), ("valid", 1)):
+        for label, colour in zip(("bag", "coat"), COLOURS.values()):
+            (root / split / label).mkdir(parents=True)
+            for n in range(count):
+                colour_image(colour, 32, seed=n).save(root / split / label / f"{n}.png")
+    return root
+
+
+def use_config_data(config, request, torch_home, monkeypatch, classification_data="colour_folders") -> None:
+    """Points `TRAIN_PATH` and `VALIDATION_PATH` at the small generated data `config` reads."""
+    for model_name in ("resnet18", "resnet50"):
+        write_cached_weights(torch_home, model_name)
+    colour_folders = request.getfixturevalue(classification_data)
+    data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
     if config.name in MANIFEST_CONFIGS:
         data = request.getfixturevalue(MANIFEST_CONFIGS[config.name])
     elif config.name == "coco_segmentation.jsonnet":
@@ -30,14 +53,17 @@ def config_params(config, monkeypatch, request) -> Params:
         data = {"train": shapes_dataset / "train.json", "valid": shapes_dataset / "valid.json"}
     monkeypatch.setenv("TRAIN_PATH", str(data["train"]))
     monkeypatch.setenv("VALIDATION_PATH", str(data["valid"]))
+
+
+def config_params(config, monkeypatch, request, torch_home) -> Params:
+    """`config`'s params, its `TRAIN_PATH` and `VALIDATION_PATH` set to a small fixture of its kind."""
+    use_config_data(config, request, torch_home, monkeypatch)
     return Params.from_file(str(config))
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
 def test_config_builds(config, torch_home, monkeypatch, request):
-    for model_name in ("resnet18", "resnet50"):
-        write_cached_weights(torch_home, model_name)
-    params = config_params(config, monkeypatch, request)
+    params = config_params(config, monkeypatch, request, torch_home)
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     instances = list(reader.read(params.pop("train_data_path")))
     assert instances
@@ -56,13 +82,13 @@ def epoch_images(loader) -> dict:
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
-def test_config_redraws_random_transforms_every_epoch(config, monkeypatch, request):
+def test_config_redraws_random_transforms_every_epoch(config, torch_home, monkeypatch, request):
     """
     The training data loader of every shipped config, built as `allennlp train` builds it, reads
     the images again each epoch: with random transforms in the reader, some image comes out
     different in epoch 2; none is cached in the loader.
     """
-    params = config_params(config, monkeypatch, request)
+    params = config_params(config, monkeypatch, request, torch_home)
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     loader_params = params.pop("data_loader")
     loader_params["batch_size"] = 64  # one batch per epoch
@@ -94,3 +120,24 @@ def test_a_loader_without_type_is_the_torch_loader(colour_folders):
     multiprocess = DataLoader.from_params(Params({"type": "multiprocess", "batch_size": 32}), reader=reader,
                                           data_path=str(colour_folders / "train"))
     assert type(multiprocess).__name__ == "MultiProcessDataLoader"
+
+
+#: One epoch of one batch (every generated training image in it), in the test process.
+ONE_BATCH = {
+    "data_loader.batch_size": 64,
+    "data_loader.num_workers": 0,
+    "validation_data_loader.batch_size": 64,
+    "trainer.num_epochs": 1,
+    "trainer.cuda_device": -1,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", CONFIGS, ids=[config.name for config in CONFIGS])
+def test_config_trains_one_batch(config, torch_home, monkeypatch, request, tmp_path):
+    use_config_data(config, request, torch_home, monkeypatch, classification_data="tiny_folders")
+    serialization_dir = tmp_path / "run"
+    train_model_from_file(str(config), str(serialization_dir), overrides=json.dumps(ONE_BATCH))
+    metrics = json.loads((serialization_dir / "metrics.json").read_text())
+    assert metrics["training_loss"] == pytest.approx(metrics["training_loss"])  # a number, not NaN
+    assert (serialization_dir / "model.tar.gz").exists() and (serialization_dir / "training_curves.png").exists()

@@ -29,7 +29,11 @@ local size = [256, 256];
   },
   data_loader: { batch_size: 8, shuffle: true },
   validation_data_loader: { batch_size: 8 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.001 },
     num_epochs: 10,
     validation_metric: "+mean_iou",

@@ -34,7 +34,11 @@ local normalize = { type: "normalize", mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.
   },
   data_loader: { batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 128 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.002 },
     num_epochs: 6,
     learning_rate_scheduler: { type: "linear_with_warmup", warmup_steps: 20 },

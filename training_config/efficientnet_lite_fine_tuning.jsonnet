@@ -39,7 +39,11 @@ local normalize = { type: "normalize", weights: weights };
   },
   data_loader: { type: "torch", batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 128 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.001, weight_decay: 0.01 },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 30 },
     num_epochs: 6,

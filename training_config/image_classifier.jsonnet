@@ -46,7 +46,11 @@ local imagenet_normalize = { type: "normalize", mean: [0.485, 0.456, 0.406], std
   },
   data_loader: { batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.0001 },
     num_epochs: 5,
     validation_metric: "+accuracy",

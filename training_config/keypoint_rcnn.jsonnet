@@ -30,6 +30,7 @@ local validation_reader = { type: "coco_detection", keypoints: true };
   },
   data_loader: { batch_size: 8, shuffle: true },
   validation_data_loader: { batch_size: 16 },
+  evaluation: { type: "summary" },
   trainer: {
     optimizer: { type: "sgd", lr: 0.02, momentum: 0.9, weight_decay: 0.0001 },
     learning_rate_scheduler: { type: "cosine", t_initial: 12 },
@@ -37,6 +38,8 @@ local validation_reader = { type: "coco_detection", keypoints: true };
     grad_norm: 10.0,
     validation_metric: "+map_50",
     // The detectors compute no validation loss: report none rather than allennlp's 0.
-    callbacks: [{ type: "drop_unmeasured_validation_loss" }],
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "drop_unmeasured_validation_loss" }, { type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
   },
 }

@@ -23,7 +23,11 @@ local reader(transforms) = { type: "image_manifest", multi_label: true, transfor
   },
   data_loader: { batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.0001 },
     num_epochs: 10,
     validation_metric: "+mAP",

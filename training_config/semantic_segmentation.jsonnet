@@ -32,7 +32,11 @@ local normalize = { type: "normalize" };
   },
   data_loader: { batch_size: 16, shuffle: true },
   validation_data_loader: { batch_size: 32 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.002 },
     num_epochs: 10,
     validation_metric: "+mean_iou",

@@ -44,7 +44,11 @@ local labels = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shi
   },
   data_loader: { type: "torch", batch_size: batch_size, shuffle: true, num_workers: 1 },
   validation_data_loader: { batch_size: 256 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.003, weight_decay: 0.05 },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 200 },
     num_epochs: 15,

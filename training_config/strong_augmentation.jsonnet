@@ -46,7 +46,11 @@ local batch_size = 32;
   },
   data_loader: { type: "torch", batch_size: batch_size, shuffle: true, num_workers: 2 },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "sgd", lr: 0.05, momentum: 0.9, weight_decay: 0.00002, nesterov: true },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 200 },
     num_gradient_accumulation_steps: 2,

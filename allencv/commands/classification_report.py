@@ -54,11 +54,12 @@ def report_from_args(args: argparse.Namespace) -> None:
     )
     data_loader.index_with(model.vocab)
     metrics = evaluate(model, data_loader, args.cuda_device)
-    if "confusion_matrix" not in metrics:
+    confusion_matrix = model.get_confusion_matrix() if hasattr(model, "get_confusion_matrix") else None
+    if confusion_matrix is None:
         raise ConfigurationError(
             f"{args.archive_file} holds a {type(model).__name__}, whose metrics have no confusion "
             "matrix; classification-report needs a basic_image_classifier."
         )
-    paths = write_classification_report(metrics, args.output_dir, args.top_pairs)
+    paths = write_classification_report(dict(metrics, confusion_matrix=confusion_matrix), args.output_dir, args.top_pairs)
     print(f"Accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}; wrote "
           + ", ".join(str(path) for path in paths.values()))

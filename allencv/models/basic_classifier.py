@@ -25,9 +25,9 @@ class BasicImageClassifier(VisionModel):
 
     Its metrics are `accuracy`, `accuracy_top5` (`top2`..`top4` with 3 to 5 labels), `macro_f1` and
     `weighted_f1` (F1 averaged over the labels seen as gold or predicted, unweighted and weighted
-    by support) and, at the end of each epoch and of `allennlp evaluate`, `per_class` (each
-    label's `precision`, `recall`, `f1` and `support`, keyed by label name) and
-    `confusion_matrix` (`labels` and `counts`, rows gold, columns predicted).
+    by support) and, at the end of each epoch and of `allennlp evaluate`, each label's
+    `precision_<label>`, `recall_<label>` and `f1_<label>`. All are floats; the confusion matrix
+    of the last epoch or evaluation is `get_confusion_matrix()`.
 
     Registered as a `Model` with name "basic_image_classifier".
 
@@ -113,6 +113,7 @@ class BasicImageClassifier(VisionModel):
         self._top_k_accuracy = CategoricalAccuracy(top_k=self._top_k) if self._top_k else None
         self._per_class = FBetaMeasure()
         self._confusion_matrix = ConfusionMatrix(self._num_labels)
+        self._last_confusion_matrix: Optional[Dict[str, Any]] = None
         self._test_time_augmentation = test_time_augmentation
         if initializer is not None:
             initializer(self)
@@ -183,8 +184,8 @@ class BasicImageClassifier(VisionModel):
         output_dict["label_probs"] = [dict(zip(names, row)) for row in probs.tolist()]
         return output_dict
 
-    def get_metrics(self, reset: bool = False) -> Dict[str, Any]:
-        metrics: Dict[str, Any] = {"accuracy": self._accuracy.get_metric(reset)}
+    def get_metrics(self, reset: bool = False) -> Dict[str, float]:
+        metrics: Dict[str, float] = {"accuracy": self._accuracy.get_metric(reset)}
         if self._top_k_accuracy is not None:
             metrics[f"accuracy_top{self._top_k}"] = self._top_k_accuracy.get_metric(reset)
         counts = self._confusion_matrix.get_metric(reset)
@@ -199,14 +200,22 @@ class BasicImageClassifier(VisionModel):
         metrics["macro_f1"] = sum(f1[index] for index in seen) / max(len(seen), 1)
         metrics["weighted_f1"] = sum(s * f for s, f in zip(support, f1)) / max(sum(support), 1)
         if reset:
-            # Nested, so only at the end of an epoch: the progress bar shows floats only.
+            # Only at the end of an epoch or evaluation, so that the progress bar stays short.
             names = self.label_names()
-            metrics["per_class"] = {
-                name: {"precision": p, "recall": r, "f1": f, "support": s}
-                for name, p, r, f, s in zip(names, per_class["precision"], per_class["recall"], f1, support)
-            }
-            metrics["confusion_matrix"] = {"labels": names, "counts": counts}
+            for name, precision, recall, f in zip(names, per_class["precision"], per_class["recall"], f1):
+                metrics[f"precision_{name}"] = precision
+                metrics[f"recall_{name}"] = recall
+                metrics[f"f1_{name}"] = f
+            self._last_confusion_matrix = {"labels": names, "counts": counts}
         return metrics
+
+    def get_confusion_matrix(self) -> Optional[Dict[str, Any]]:
+        """
+        The confusion matrix of the last finished epoch or evaluation (the counts up to the last
+        `get_metrics(reset=True)`): `labels` and `counts`, rows gold, columns predicted, or `None`
+        before the first. `allennlp evaluate`'s output file and `classification-report` hold it.
+        """
+        return self._last_confusion_matrix
 
     def label_names(self) -> List[str]:
         """The label names, in the order of the model's outputs."""

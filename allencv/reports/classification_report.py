@@ -1,6 +1,6 @@
 """
-A classifier's evaluation metrics (`BasicImageClassifier.get_metrics(reset=True)`, as written by
-`allennlp evaluate`) as files a person reads: a confusion-matrix picture, a per-class table and the
+A classifier's evaluation metrics (`BasicImageClassifier.get_metrics(reset=True)` and its
+`get_confusion_matrix()`, as `allennlp evaluate`'s output file holds them) as files a person reads: a confusion-matrix picture, a per-class table and the
 pairs of labels the model confuses most.
 """
 import csv
@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
+
+from allencv.reports.metrics_table import split_per_label, support_by_label  # noqa: E402
 
 #: What `write_classification_report` writes into its folder.
 REPORT_FILES = ("confusion_matrix.png", "per_class.csv", "report.md", "metrics.json")
@@ -65,14 +67,17 @@ def write_classification_report(metrics: Dict[str, Any], output_dir: str, top_pa
     """
     Writes `confusion_matrix.png`, `per_class.csv`, `report.md` (overall metrics, the per-class
     table and the most-confused pairs) and `metrics.json` into `output_dir`, and returns their
-    paths by name. `metrics` must hold `per_class` and `confusion_matrix`.
+    paths by name. `metrics` must hold the flat `precision_<label>`, `recall_<label>` and
+    `f1_<label>` and the `confusion_matrix` (`labels` and `counts`).
     """
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in REPORT_FILES}
     labels, counts = sorted_labels(metrics["confusion_matrix"]["labels"], metrics["confusion_matrix"]["counts"])
-    per_class = metrics["per_class"]
-    overall = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
+    flat = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
+    overall, per_label = split_per_label(flat)
+    support = support_by_label({"labels": labels, "counts": counts})
+    per_class = {label: dict(per_label[label], support=support[label]) for label in labels}
 
     title = f"Confusion matrix (accuracy {metrics['accuracy']:.3f}, {sum(map(sum, counts))} images)"
     plot_confusion_matrix(labels, counts, paths["confusion_matrix.png"], title)

@@ -80,7 +80,7 @@ def classifier_predicting(vocab_size):
     return model
 
 
-def test_per_class_metrics_and_confusion_matrix_by_label_name():
+def test_flat_per_class_metrics_and_the_confusion_matrix_by_label_name():
     model = classifier_predicting(3)
     gold = torch.tensor([0, 0, 0, 1, 1, 2])
     predicted = torch.tensor([0, 0, 1, 1, 2, 2])
@@ -88,17 +88,19 @@ def test_per_class_metrics_and_confusion_matrix_by_label_name():
     model(images, gold)
     metrics = model.get_metrics(reset=True)
     assert metrics["accuracy"] == pytest.approx(4 / 6)
-    assert metrics["confusion_matrix"] == {
+    assert all(isinstance(value, float) for value in metrics.values())
+    assert model.get_confusion_matrix() == {
         "labels": ["class0", "class1", "class2"],
         "counts": [[2, 1, 0], [0, 1, 1], [0, 0, 1]],
     }
     # class0: p=1, r=2/3; class1: p=1/2, r=1/2; class2: p=1/2, r=1.
     f1 = [0.8, 0.5, 2 / 3]
-    assert metrics["per_class"]["class0"] == pytest.approx({"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3})
-    assert metrics["per_class"]["class2"] == pytest.approx({"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1})
+    assert [metrics["precision_class0"], metrics["recall_class0"], metrics["f1_class0"]] == pytest.approx([1.0, 2 / 3, 0.8])
+    assert [metrics["precision_class2"], metrics["recall_class2"], metrics["f1_class2"]] == pytest.approx([0.5, 1.0, 2 / 3])
     assert metrics["macro_f1"] == pytest.approx(sum(f1) / 3)
     assert metrics["weighted_f1"] == pytest.approx((3 * f1[0] + 2 * f1[1] + f1[2]) / 6)
     assert model.get_metrics()["macro_f1"] == 0.0  # reset
+    assert "f1_class0" not in model.get_metrics()  # per-label metrics only at the end of an epoch
     model(images[:2], gold[:2])  # only class0 seen: the macro average leaves out unseen labels
     assert model.get_metrics()["macro_f1"] == 1.0
 

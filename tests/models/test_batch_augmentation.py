@@ -11,6 +11,8 @@ from allencv.modules.batch_augmentations import BatchAugmentation
     {"type": "mixup", "alpha": 0.4},
     {"type": "cutmix"},
     {"type": "random_choice", "choices": [{"type": "mixup"}, {"type": "cutmix"}]},
+    # jsonnet writes `alpha: 1.0` as the integer 1 (training_config/strong_augmentation.jsonnet).
+    {"type": "random_choice", "choices": [{"type": "mixup", "alpha": 1}, {"type": "cutmix", "alpha": 1}]},
 ])
 def test_mixing_gives_soft_targets(config):
     torch.manual_seed(0)

@@ -14,7 +14,7 @@ class MixUp(BatchAugmentation):
     """
 
     def __init__(self, alpha: float = 0.2) -> None:
-        super().__init__(v2.MixUp(alpha=alpha))
+        super().__init__(v2.MixUp(alpha=float(alpha)))  # jsonnet writes 1.0 as the int 1
 
 
 @BatchAugmentation.register("cutmix")
@@ -26,7 +26,7 @@ class CutMix(BatchAugmentation):
     """
 
     def __init__(self, alpha: float = 1.0) -> None:
-        super().__init__(v2.CutMix(alpha=alpha))
+        super().__init__(v2.CutMix(alpha=float(alpha)))  # jsonnet writes 1.0 as the int 1
 
 
 @BatchAugmentation.register("random_choice")

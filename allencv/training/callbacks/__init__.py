@@ -1,2 +1,5 @@
 from allencv.training.callbacks.balanced_class_weights import BalancedClassWeights
 from allencv.training.callbacks.drop_unmeasured_validation_loss import DropUnmeasuredValidationLoss
+from allencv.training.callbacks.metrics_summary import MetricsSummary
+from allencv.training.callbacks.training_curves import TrainingCurves
+from allencv.training.callbacks.console_metrics import ConsoleMetrics

@@ -1,0 +1,1 @@
+from allencv.evaluation.summary_evaluator import SummaryEvaluator

@@ -1,0 +1,164 @@
+"""
+The commands and Python blocks of README.md and tutorials/, run as written (in a scratch copy of
+the checkout's layout), so that the docs cannot drift from the code. Long training runs are
+shrunk by `DOC_TRAIN_OVERRIDES`, which a stand-in `allennlp` on the PATH adds to `allennlp train`.
+Every block is either run here or listed in `NOT_RUN` with the reason.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from tests.conftest import REPO_ROOT, write_cached_weights
+
+DOCS = [REPO_ROOT / "README.md"] + sorted((REPO_ROOT / "tutorials").glob("*.md"))
+#: One epoch of the digits, in a few large batches.
+DOC_TRAIN_OVERRIDES = '{"trainer.num_epochs": 1, "data_loader.batch_size": 128}'
+
+#: Blocks run by `test_digits_evaluation_tutorial`, in order: (document, first line).
+DIGITS_CHAIN = [
+    ("tutorials/evaluation.md", "python -m allencv.datasets.digits data/digits"),
+    ("tutorials/evaluation.md", "allennlp classification-report runs/digits/model.tar.gz data/digits/test -o runs/digits/report"),
+    ("tutorials/evaluation.md", "allennlp evaluate runs/digits/model.tar.gz data/digits/test --include-package allencv \\"),
+    ("tutorials/evaluation.md", "allennlp export runs/digits/model.tar.gz -o runs/digits/exported      # --format torchscript onnx"),
+    ("tutorials/evaluation.md", "import numpy, onnxruntime, PIL.Image, torch"),
+    ("README.md", "import allencv\nfrom allennlp.predictors import Predictor"),
+]
+#: Blocks that build a model from Python only (pretrained weights from the test's cache).
+MODEL_BLOCKS = [
+    ("README.md", "import allencv\nfrom allennlp.data import Vocabulary"),
+    ("tutorials/image_classification.md", "from allennlp.data import Vocabulary"),
+]
+
+_PETS = "needs the Kaggle cats-and-dogs download (data/PetImages); the same commands run on the digits in test_digits_evaluation_tutorial"
+_LABELME = "needs the labelme example files under /usr/share/doc/labelme-examples"
+_BENCH = "a benchmark (minutes); run by hand, see benchmarks/"
+_SERVER = "starts a long-running server; the service is tested through its app in tests/service"
+NOT_RUN: Dict[Tuple[str, str], str] = {
+    ("README.md", "make demo"): "reinstalls the venv; CI runs `make test`, and scripts/demo.sh's steps are the digits chain",
+    ("README.md", "TRAIN_PATH=data/PetImages/train VALIDATION_PATH=data/PetImages/val \\"): _PETS,
+    ("README.md", "python -m allencv.datasets.detection_shapes data/shapes"): "trains Faster R-CNN for 12 epochs; tests/test_detection_cli.py trains a shrunk copy through the CLI",
+    ("README.md", "python -m allencv.datasets.segmentation_shapes data/seg_shapes"): "trains for minutes; tests/test_segmentation_cli.py trains and predicts a shrunk copy through the CLI",
+    ("README.md", "python -m allencv.service runs/pets/model.tar.gz          # http://127.0.0.1:8000/"): _SERVER,
+    ("tutorials/evaluation.md", "python benchmarks/batch_prediction.py --batch-size 32 --runs 3"): _BENCH,
+    ("tutorials/image_classification.md", "export ALLENCV_DIR=$(pwd)"): "runs `make install`, which reinstalls the venv",
+    ("tutorials/image_classification.md", "mkdir -p $ALLENCV_DIR/data && cd $ALLENCV_DIR/data"): "downloads the Kaggle cats-and-dogs archive",
+    ("tutorials/image_classification.md", "TRAIN_PATH=$ALLENCV_DIR/data/PetImages/train \\"): _PETS,
+    ("tutorials/image_classification.md", "allennlp evaluate runs/pets/model.tar.gz $ALLENCV_DIR/data/PetImages/val \\"): _PETS,
+    ("tutorials/image_classification.md", "ls $ALLENCV_DIR/data/PetImages/val/Cat | head -n 3 | \\"): _PETS,
+    ("tutorials/image_classification.md", "import allencv\nfrom allennlp.predictors import Predictor"): _PETS,
+    ("tutorials/object_detection.md", "python -m allencv.datasets.detection_shapes data/shapes --train 300 --valid 60 --size 128"): "part of the 12-epoch detection run; tests/test_detection_cli.py runs a shrunk copy",
+    ("tutorials/object_detection.md", "export TRAIN_PATH=data/shapes/train.json VALIDATION_PATH=data/shapes/valid.json"): "trains Faster R-CNN for 12 epochs (tens of minutes on CPU); tests/test_detection_cli.py runs a shrunk copy",
+    ("tutorials/object_detection.md", "allennlp train training_config/faster_rcnn.jsonnet --include-package allencv -s runs/shapes-quick \\"): "trains Faster R-CNN at 128 px for minutes; tests/test_detection_cli.py runs a shrunk copy",
+    ("tutorials/object_detection.md", "allennlp evaluate runs/shapes/model.tar.gz data/shapes/valid.json --include-package allencv \\"): "needs the 12-epoch detection run; tests/test_detection_cli.py evaluates a shrunk one",
+    ("tutorials/object_detection.md", "LABELME=/usr/share/doc/labelme-examples/examples"): _LABELME,
+    ("tutorials/object_detection.md", "ls $LABELME/bbox_detection/data_dataset_voc/JPEGImages/*.jpg | sed 's/.*/{\"image_path\": \"&\"}/' > photos.jsonl"): _LABELME,
+    ("tutorials/object_detection.md", "allennlp train training_config/keypoint_rcnn.jsonnet --include-package allencv -s runs/shapes-keypoints"): "trains Keypoint R-CNN for minutes; tests/models/test_keypoint_rcnn.py trains a shrunk one",
+    ("tutorials/object_detection.md", "ls data/shapes/valid/*.png | head -4 | sed 's/.*/{\"image_path\": \"&\"}/' > shapes.jsonl"): "needs the Keypoint R-CNN run above",
+    ("tutorials/object_detection.md", "python benchmarks/detection_map.py          # mAP@.5 on shapes after 12 epochs, target >= 0.5"): _BENCH,
+    ("tutorials/performance.md", "# on node 0"): "needs two machines; tests/test_distributed_training.py runs two processes on one",
+    ("tutorials/semantic_segmentation.md", "python -m allencv.datasets.segmentation_shapes data/shapes          # train/ (256), valid/ (64), class_names.txt"): "part of the segmentation run below",
+    ("tutorials/semantic_segmentation.md", "TRAIN_PATH=data/shapes/train VALIDATION_PATH=data/shapes/valid \\"): "trains for minutes; tests/test_segmentation_cli.py runs a shrunk copy",
+    ("tutorials/semantic_segmentation.md", "allennlp evaluate runs/shapes/model.tar.gz data/shapes/valid --include-package allencv"): "needs the segmentation run above; tests/test_segmentation_cli.py evaluates a shrunk one",
+    ("tutorials/semantic_segmentation.md", "from allennlp.models.archival import load_archive"): "needs the segmentation run above; tests/predictors/test_semantic_segmentation.py covers the predictor",
+    ("tutorials/semantic_segmentation.md", "L=/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_coco"): _LABELME,
+    ("tutorials/semantic_segmentation.md", "python -c \""): "writes a DeepLabV3 checkpoint for the labelme run (needs the labelme files)",
+    ("tutorials/semantic_segmentation.md", "TORCH_HOME=/tmp/empty allennlp evaluate runs/labelme_from_checkpoint/model.tar.gz $L/annotations.json --include-package allencv"): _LABELME,
+    ("tutorials/semantic_segmentation.md", "python benchmarks/segmentation_miou.py          # allennlp train on shapes; PASS when mIoU >= 0.6"): _BENCH,
+    ("tutorials/serving.md", "python -m allencv.service runs/pets/model.tar.gz"): _SERVER,
+    ("tutorials/serving.md", "echo allencv > .allennlp_plugins"): _SERVER,
+    ("tutorials/serving.md", "curl -F image=@cat.jpg http://127.0.0.1:8000/predict"): _SERVER,
+    ("tutorials/serving.md", "import httpx"): _SERVER,
+    ("tutorials/serving.md", "python benchmarks/serve_load.py --clients 8 --seconds 5 --runs 3"): _BENCH,
+    ("tutorials/serving.md", "from allennlp.predictors import Predictor"): _SERVER,
+}
+
+
+def doc_blocks() -> List[Tuple[str, str, str]]:
+    """`(document, language, code)` of every ```bash and ```python block of the docs."""
+    blocks = []
+    for doc in DOCS:
+        name = str(doc.relative_to(REPO_ROOT))
+        for match in re.finditer(r"^```(bash|python)\n(.*?)^```", doc.read_text(), re.MULTILINE | re.DOTALL):
+            blocks.append((name, match.group(1), match.group(2)))
+    return blocks
+
+
+def block(document: str, start: str) -> Tuple[str, str]:
+    """`(language, code)` of the block of `document` that starts with `start`."""
+    found = [(language, code) for name, language, code in doc_blocks() if name == document and code.startswith(start)]
+    assert len(found) == 1, f"{len(found)} blocks of {document} start with {start!r}"
+    return found[0]
+
+
+def test_every_doc_block_is_run_or_listed_with_a_reason():
+    listed = DIGITS_CHAIN + MODEL_BLOCKS + list(NOT_RUN)
+    for document, _, code in doc_blocks():
+        matches = [key for key in listed if key[0] == document and code.startswith(key[1])]
+        assert len(matches) == 1, f"{document}: add this block to a test or to NOT_RUN:\n{code}"
+    for document, start in listed:
+        block(document, start)  # no stale entry
+
+
+@pytest.fixture
+def checkout(tmp_path) -> Path:
+    """A scratch folder laid out like the checkout (configs, plugins file) to run the docs in."""
+    for name in ("training_config", "benchmarks"):
+        (tmp_path / name).symlink_to(REPO_ROOT / name)
+    (tmp_path / ".allennlp_plugins").write_text("allencv\n")
+    bin_dir = tmp_path / ".bin"
+    bin_dir.mkdir()
+    allennlp = bin_dir / "allennlp"
+    allennlp.write_text(
+        "#!/usr/bin/env bash\n"
+        '# The docs\' `allennlp`, with `allennlp train` shrunk by $DOC_TRAIN_OVERRIDES.\n'
+        f'if [ "$1" = train ]; then exec "{sys.executable}" -m allennlp "$@" -o "$DOC_TRAIN_OVERRIDES"; fi\n'
+        f'exec "{sys.executable}" -m allennlp "$@"\n'
+    )
+    allennlp.chmod(0o755)
+    return tmp_path
+
+
+def run_block(language: str, code: str, cwd: Path, env: Dict[str, str]) -> str:
+    command = ["bash", "-euo", "pipefail", "-c", code] if language == "bash" else [sys.executable, "-c", code]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"failed:\n{code}\n{result.stderr[-4000:]}"
+    return result.stdout + result.stderr
+
+
+def doc_env(checkout: Path) -> Dict[str, str]:
+    return {
+        **os.environ,
+        "PATH": f"{checkout / '.bin'}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(REPO_ROOT),
+        "DOC_TRAIN_OVERRIDES": DOC_TRAIN_OVERRIDES,
+    }
+
+
+@pytest.mark.slow
+def test_digits_evaluation_tutorial(checkout):
+    env = doc_env(checkout)
+    outputs = []
+    for document, start in DIGITS_CHAIN:
+        if document == "README.md":  # the README's demo_output/ is what `make demo` writes
+            (checkout / "demo_output").mkdir()
+            (checkout / "demo_output" / "model").symlink_to(checkout / "runs" / "digits")
+            (checkout / "demo_output" / "digits").symlink_to(checkout / "data" / "digits")
+        if start.startswith("import numpy, onnxruntime"):  # the snippet's digit.png
+            (checkout / "digit.png").write_bytes((checkout / "data/digits/test/7/0043.png").read_bytes())
+        outputs.append(run_block(*block(document, start), checkout, env))
+    assert "Evaluation metrics:" in outputs[0] and re.search(r"\n7 +(\d\.\d{4} +){3}\d+", outputs[0])
+    assert (checkout / "runs/digits/training_curves.png").exists()
+    assert (checkout / "runs/digits/report/report.md").exists()
+    assert (checkout / "runs/digits/exported/model.onnx").exists()
+
+
+@pytest.mark.parametrize("document,start", MODEL_BLOCKS)
+def test_building_a_model_from_python(document, start, torch_home, tmp_path):
+    write_cached_weights(torch_home, "resnet50")  # stands in for the ImageNet download
+    language, code = block(document, start)
+    run_block(language, code + "\nprint(classifier)\n", tmp_path, {**os.environ, "PYTHONPATH": str(REPO_ROOT)})
