@@ -69,7 +69,7 @@ class AtomicCheckpointer(Checkpointer):
         Also keeps the checkpoints younger than this many seconds.
     background_write : `bool`, optional (default=`True`)
         Copies the state to CPU memory on the training thread and writes it in a background thread
-        (one extra copy of the model and optimizer state in CPU memory while a write is in flight).
+        (one extra copy of the model and optimizer state in CPU memory, kept for the next save).
         With `False`, writes on the training thread.
     """
 
@@ -92,6 +92,7 @@ class AtomicCheckpointer(Checkpointer):
             keep_most_recent_by_age=keep_most_recent_by_age,
         )
         self._background_write = background_write
+        self._last_copy: Optional[TrainerCheckpoint] = None
 
     def save_checkpoint(self, trainer: Trainer) -> None:
         wait_for_checkpoint_writes()
@@ -105,8 +106,13 @@ class AtomicCheckpointer(Checkpointer):
         if not self._background_write:
             self._write(state, point_in_time)
             return
-        # The next optimizer step updates the tensors in place: write a copy.
-        copied = TrainerCheckpoint(cpu_copy(state.model_state), cpu_copy(state.trainer_state))
+        # The next optimizer step updates the tensors in place: write a copy, made in the memory of
+        # the previous one (whose write is over).
+        earlier = self._last_copy or TrainerCheckpoint(None, None)
+        copied = TrainerCheckpoint(
+            cpu_copy(state.model_state, earlier.model_state), cpu_copy(state.trainer_state, earlier.trainer_state)
+        )
+        self._last_copy = copied
         global _writing
         _writing = threading.Thread(
             target=_record_failure, args=(self._write, copied, point_in_time), name="allencv-checkpoint-writer"
@@ -209,17 +215,26 @@ def save_atomically(value: Any, path: str) -> None:
         os.close(folder_descriptor)
 
 
-def cpu_copy(value: Any) -> Any:
-    """A copy of a (nested) state dict whose tensors are fresh CPU tensors, sharing nothing with `value`."""
+def cpu_copy(value: Any, reuse: Any = None) -> Any:
+    """
+    A copy of a (nested) state dict whose tensors are CPU tensors sharing nothing with `value`.
+    Tensors of `reuse` (an earlier copy of the same state, no longer needed) are overwritten in place
+    where shapes and dtypes match: copying into memory already paged in is several times faster
+    than into fresh memory.
+    """
     if isinstance(value, torch.Tensor):
+        if (isinstance(reuse, torch.Tensor) and reuse.shape == value.shape and reuse.dtype == value.dtype
+                and reuse.layout == value.layout == torch.strided and not reuse.is_cuda):
+            return reuse.copy_(value.detach())
         return value.detach().to("cpu", copy=True)
     if isinstance(value, dict):
         copied = copy.copy(value)  # keeps the type and, for a module's state dict, its `_metadata`
         for key, item in value.items():
-            copied[key] = cpu_copy(item)
+            copied[key] = cpu_copy(item, reuse.get(key) if isinstance(reuse, dict) else None)
         return copied
     if isinstance(value, list):
-        return [cpu_copy(item) for item in value]
+        earlier = reuse if isinstance(reuse, list) and len(reuse) == len(value) else [None] * len(value)
+        return [cpu_copy(item, before) for item, before in zip(value, earlier)]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(cpu_copy(item) for item in value)
     return copy.deepcopy(value)

@@ -73,3 +73,15 @@ def test_only_the_newest_checkpoints_are_kept(tmp_path):
     wait_for_checkpoint_writes()
     assert sorted(path.name for path in tmp_path.glob("model_state_*")) == ["model_state_e1_b3.th", "model_state_e1_b4.th"]
     assert checkpointer.find_latest_checkpoint()[0] == str(tmp_path / "model_state_e1_b4.th")
+
+
+def test_a_copy_made_in_an_earlier_copys_memory_is_a_fresh_copy():
+    state = {"weight": torch.zeros(3), "steps": [torch.ones(2)], "shape_changed": torch.zeros(2)}
+    earlier = cpu_copy(state)
+    buffer = earlier["weight"]
+    state["weight"].add_(2.0)
+    copied = cpu_copy({**state, "shape_changed": torch.zeros(4)}, reuse=earlier)
+    assert copied["weight"] is buffer and torch.equal(buffer, torch.full((3,), 2.0))
+    state["weight"].add_(1.0)
+    assert torch.equal(copied["weight"], torch.full((3,), 2.0))
+    assert copied["shape_changed"].shape == (4,)
