@@ -5,15 +5,18 @@ allennlp's `Checkpointer` writes `model_state_e*_b*.th` and `training_state_e*_b
 to their final names, on the training thread. A run killed during a write leaves a truncated file
 that `--recover` picks as the latest, and every save blocks training for the whole write.
 `AtomicCheckpointer` writes each file to a temporary file in the same folder, fsyncs it, renames it
-over the final name and fsyncs the folder, so a final name always holds a whole file; the model
-state is renamed last, so its presence means the checkpoint is complete. On recovery it skips a
-checkpoint that does not load (a truncated file from another checkpointer, a damaged disk), logs
-which one and renames it `*.damaged`, and resumes from the newest one that loads.
+over the final name and fsyncs the folder, so a final name always holds a whole file; the training
+state is renamed last, and a checkpoint counts only once both of its files are there. On recovery
+it skips a checkpoint that does not load (a truncated file from another checkpointer, a damaged
+disk), logs which one and renames it `*.damaged`, and resumes from the newest one that loads.
 
 With `background_write` (the default), the training thread only copies the state to CPU memory
 (tensors are updated in place by the next step); a background thread serialises and writes it. At
-most one write is in flight: the next save, `find_latest_checkpoint` (allennlp calls it to copy
-the newest checkpoint to `best.th`), `load_checkpoint` and the end of the process wait for it.
+most one write is in flight: the next save, `load_checkpoint` and the end of the process wait for
+it. allennlp's trainer copies the newest model state to `best.th` right after each save (also
+without validation data), through `find_latest_checkpoint`: that waits for the model-state file
+only, so the optimizer state (twice the model's size with Adam) is still written off the training
+path.
 
 Importing AllenCV makes this the checkpointer of every `allennlp` trainer that does not name
 another one (see `make_atomic_checkpointing_the_default`).
@@ -26,7 +29,7 @@ import os
 import threading
 import time
 import uuid
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Set, Tuple, Union
 
 import torch
 from allennlp.nn import util as nn_util
@@ -93,6 +96,7 @@ class AtomicCheckpointer(Checkpointer):
         )
         self._background_write = background_write
         self._last_copy: Optional[TrainerCheckpoint] = None
+        self._in_flight: Optional[Tuple[Tuple[int, int], threading.Event]] = None
 
     def save_checkpoint(self, trainer: Trainer) -> None:
         wait_for_checkpoint_writes()
@@ -103,8 +107,9 @@ class AtomicCheckpointer(Checkpointer):
         point_in_time = (state.trainer_state["epochs_completed"], state.trainer_state["batches_in_epoch_completed"])
         self._last_save_time = time.time()
         self._last_save_num_epochs_completed, self._last_save_num_batches_in_epoch_completed = point_in_time
+        model_state_written = threading.Event()
         if not self._background_write:
-            self._write(state, point_in_time)
+            self._write(state, point_in_time, model_state_written)
             return
         # The next optimizer step updates the tensors in place: write a copy, made in the memory of
         # the previous one (whose write is over).
@@ -113,18 +118,27 @@ class AtomicCheckpointer(Checkpointer):
             cpu_copy(state.model_state, earlier.model_state), cpu_copy(state.trainer_state, earlier.trainer_state)
         )
         self._last_copy = copied
+        self._in_flight = (point_in_time, model_state_written)
         global _writing
         _writing = threading.Thread(
-            target=_record_failure, args=(self._write, copied, point_in_time), name="allencv-checkpoint-writer"
+            target=_record_failure, args=(self._write, copied, point_in_time, model_state_written),
+            name="allencv-checkpoint-writer",
         )
         _writing.start()
 
-    def _write(self, state: TrainerCheckpoint, point_in_time: Tuple[int, int]) -> None:
-        # The model state last: a `model_state_*.th` file marks a complete checkpoint.
+    def _write(self, state: TrainerCheckpoint, point_in_time: Tuple[int, int], model_state_written: threading.Event):
+        # The training state last: a checkpoint counts once both files are there (`_find_all_checkpoints`).
+        try:
+            save_atomically(state.model_state, self._model_state_path(*point_in_time))
+        finally:
+            model_state_written.set()
         save_atomically(state.trainer_state, self._training_state_path(*point_in_time))
-        save_atomically(state.model_state, self._model_state_path(*point_in_time))
         if self._is_primary:
             self._remove_old_checkpoints()
+
+    def _find_all_checkpoints(self) -> Set[Tuple[int, int]]:
+        """allennlp's, less the model states whose training state is not (yet) written."""
+        return {point for point in super()._find_all_checkpoints() if os.path.exists(self._training_state_path(*point))}
 
     def _remove_old_checkpoints(self) -> None:
         """allennlp's retention rule: the newest `keep_most_recent_by_count`, and those younger than the age."""
@@ -136,13 +150,24 @@ class AtomicCheckpointer(Checkpointer):
             now = time.time()
             for checkpoint in checkpoints:
                 paths = [self._model_state_path(*checkpoint), self._training_state_path(*checkpoint)]
-                if now - max(os.path.getmtime(path) for path in paths if os.path.exists(path)) <= self._keep_most_recent_by_age:
+                written = max(os.path.getmtime(path) for path in paths if os.path.exists(path))
+                if now - written <= self._keep_most_recent_by_age:
                     keep.add(checkpoint)
         for checkpoint in checkpoints:
             if checkpoint not in keep:
                 self._remove_checkpoint(*checkpoint)
 
     def find_latest_checkpoint(self) -> Optional[Tuple[str, str]]:
+        """
+        allennlp's trainer calls this right after each save, to copy the newest model state to
+        `best.th`. While that checkpoint is being written in the background, this waits only for its
+        model state to be on disk, and returns its paths.
+        """
+        if _writing is not None and self._in_flight is not None:
+            point_in_time, model_state_written = self._in_flight
+            model_state_written.wait()
+            if os.path.exists(self._model_state_path(*point_in_time)):
+                return self._model_state_path(*point_in_time), self._training_state_path(*point_in_time)
         wait_for_checkpoint_writes()
         return super().find_latest_checkpoint()
 
@@ -160,7 +185,8 @@ class AtomicCheckpointer(Checkpointer):
             paths = (self._model_state_path(*point_in_time), self._training_state_path(*point_in_time))
             try:
                 # On the CPU first: the GPU copy happens in `load_state_dict`.
-                model_state, training_state = (torch.load(path, map_location=nn_util.device_mapping(-1)) for path in paths)
+                cpu = nn_util.device_mapping(-1)
+                model_state, training_state = (torch.load(path, map_location=cpu) for path in paths)
             except Exception as error:  # a truncated zip, a missing file, a bad pickle: all mean damaged
                 logger.warning("Skipping the damaged checkpoint %s (%s: %s)", paths[0], type(error).__name__, error)
                 damaged.append(paths[0])
@@ -176,7 +202,8 @@ class AtomicCheckpointer(Checkpointer):
 
     def _remove_unfinished_writes(self) -> None:
         for state_name in ("model_state", "training_state"):
-            for path in glob.glob(os.path.join(glob.escape(self._serialization_dir), f".{state_name}_e*{TEMPORARY_SUFFIX}")):
+            pattern = os.path.join(glob.escape(self._serialization_dir), f".{state_name}_e*{TEMPORARY_SUFFIX}")
+            for path in glob.glob(pattern):
                 logger.info("Removing %s, a checkpoint write that never finished", path)
                 os.remove(path)
 

@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 import torch
 from allennlp.common import Lazy, Params
@@ -50,7 +52,8 @@ def test_a_background_write_is_what_a_synchronous_one_writes(tmp_path):
     weight = torch.arange(4.0)
     for folder, background in (("background", True), ("synchronous", False)):
         (tmp_path / folder).mkdir()
-        AtomicCheckpointer(tmp_path / folder, background_write=background).save_checkpoint(StateOnly({"weight": weight}))
+        checkpointer = AtomicCheckpointer(tmp_path / folder, background_write=background)
+        checkpointer.save_checkpoint(StateOnly({"weight": weight}))
     weight.add_(1.0)  # the next step, while the background write may still be going
     wait_for_checkpoint_writes()
     for folder in ("background", "synchronous"):
@@ -71,7 +74,8 @@ def test_only_the_newest_checkpoints_are_kept(tmp_path):
     for batches in range(1, 5):
         checkpointer.save_checkpoint(StateOnly({"weight": torch.zeros(1)}, batches=batches))
     wait_for_checkpoint_writes()
-    assert sorted(path.name for path in tmp_path.glob("model_state_*")) == ["model_state_e1_b3.th", "model_state_e1_b4.th"]
+    kept = sorted(path.name for path in tmp_path.glob("model_state_*"))
+    assert kept == ["model_state_e1_b3.th", "model_state_e1_b4.th"]
     assert checkpointer.find_latest_checkpoint()[0] == str(tmp_path / "model_state_e1_b4.th")
 
 
@@ -85,3 +89,27 @@ def test_a_copy_made_in_an_earlier_copys_memory_is_a_fresh_copy():
     state["weight"].add_(1.0)
     assert torch.equal(copied["weight"], torch.full((3,), 2.0))
     assert copied["shape_changed"].shape == (4,)
+
+
+def test_best_th_waits_only_for_the_model_state_of_a_background_write(tmp_path, monkeypatch):
+    from allencv.training import checkpointer as module
+
+    optimizer_state_may_go = threading.Event()
+    save = module.save_atomically
+
+    def slow_optimizer_state(value, path):
+        if "training_state" in path:
+            assert optimizer_state_may_go.wait(timeout=60)
+        save(value, path)
+
+    monkeypatch.setattr(module, "save_atomically", slow_optimizer_state)
+    checkpointer = AtomicCheckpointer(tmp_path)
+    checkpointer.save_checkpoint(StateOnly({"weight": torch.zeros(1)}))
+    # What allennlp's trainer does right after a save, to copy the model state to best.th.
+    model_state, training_state = checkpointer.find_latest_checkpoint()
+    assert model_state == str(tmp_path / "model_state_e1_b0.th") and (tmp_path / "model_state_e1_b0.th").exists()
+    assert not (tmp_path / "training_state_e1_b0.th").exists()
+    assert checkpointer._find_all_checkpoints() == set()  # not a checkpoint until both files are there
+    optimizer_state_may_go.set()
+    wait_for_checkpoint_writes()
+    assert checkpointer._find_all_checkpoints() == {(1, 0)}
