@@ -1,5 +1,5 @@
 """
-Checkpoints that a kill cannot damage, written off the training path.
+Checkpoints that a kill cannot damage, optionally written off the training path.
 
 allennlp's `Checkpointer` writes `model_state_e*_b*.th` and `training_state_e*_b*.th` straight
 to their final names, on the training thread. A run killed during a write leaves a truncated file
@@ -10,7 +10,7 @@ state is renamed last, and a checkpoint counts only once both of its files are t
 it skips a checkpoint that does not load (a truncated file from another checkpointer, a damaged
 disk), logs which one and renames it `*.damaged`, and resumes from the newest one that loads.
 
-With `background_write` (the default), the training thread only copies the state to CPU memory
+With `background_write`, the training thread only copies the state to CPU memory
 (tensors are updated in place by the next step); a background thread serialises and writes it. At
 most one write is in flight: the next save, `load_checkpoint` and the end of the process wait for
 it. allennlp's trainer copies the newest model state to `best.th` right after each save (also
@@ -70,10 +70,12 @@ class AtomicCheckpointer(Checkpointer):
         them all.
     keep_most_recent_by_age : `int`, optional (default=`None`)
         Also keeps the checkpoints younger than this many seconds.
-    background_write : `bool`, optional (default=`True`)
+    background_write : `bool`, optional (default=`False`)
         Copies the state to CPU memory on the training thread and writes it in a background thread
         (one extra copy of the model and optimizer state in CPU memory, kept for the next save).
-        With `False`, writes on the training thread.
+        Off by default: on 2 shared CPU cores the copy and the concurrent write blocked training
+        longer than writing on the training thread (`python -m benchmarks.checkpointing`); measure
+        it on your machine (e.g. a GPU machine with spare cores) before turning it on.
     """
 
     def __init__(
@@ -84,7 +86,7 @@ class AtomicCheckpointer(Checkpointer):
         save_every_num_batches: Optional[int] = None,
         keep_most_recent_by_count: Optional[int] = 2,
         keep_most_recent_by_age: Optional[int] = None,
-        background_write: bool = True,
+        background_write: bool = False,
     ) -> None:
         super().__init__(
             serialization_dir,

@@ -62,7 +62,7 @@ def test_a_background_write_is_what_a_synchronous_one_writes(tmp_path):
 
 
 def test_a_background_write_that_fails_is_raised_on_the_training_thread(tmp_path):
-    checkpointer = AtomicCheckpointer(tmp_path)
+    checkpointer = AtomicCheckpointer(tmp_path, background_write=True)
     checkpointer.save_checkpoint(StateOnly({"unpicklable": lambda: None}))
     with pytest.raises(RuntimeError, match="Writing a checkpoint in the background failed"):
         checkpointer.save_checkpoint(StateOnly({"weight": torch.zeros(1)}, batches=1))
@@ -70,7 +70,7 @@ def test_a_background_write_that_fails_is_raised_on_the_training_thread(tmp_path
 
 
 def test_only_the_newest_checkpoints_are_kept(tmp_path):
-    checkpointer = AtomicCheckpointer(tmp_path, keep_most_recent_by_count=2)
+    checkpointer = AtomicCheckpointer(tmp_path, keep_most_recent_by_count=2, background_write=True)
     for batches in range(1, 5):
         checkpointer.save_checkpoint(StateOnly({"weight": torch.zeros(1)}, batches=batches))
     wait_for_checkpoint_writes()
@@ -103,7 +103,7 @@ def test_best_th_waits_only_for_the_model_state_of_a_background_write(tmp_path, 
         save(value, path)
 
     monkeypatch.setattr(module, "save_atomically", slow_optimizer_state)
-    checkpointer = AtomicCheckpointer(tmp_path)
+    checkpointer = AtomicCheckpointer(tmp_path, background_write=True)
     checkpointer.save_checkpoint(StateOnly({"weight": torch.zeros(1)}))
     # What allennlp's trainer does right after a save, to copy the model state to best.th.
     model_state, training_state = checkpointer.find_latest_checkpoint()
