@@ -1,146 +1,154 @@
 """
-(a) Compute-bound and (b) overhead-bound training: one epoch of `allennlp`'s trainer with
-AllenCV's reader, `torch` data loader and `basic_image_classifier`, against a hand-written
-PyTorch loop (torchvision `ImageFolder` + `DataLoader`, same network, transforms, optimizer,
-batch size, threads and workers).
+Training images/s on the path users run, `allennlp train CONFIG -s DIR` with a shipped-style
+config (AllenCV's reader, `torch` loader, `basic_image_classifier` with `pretrained_resnet`
+resnet18, Adam, and the default checkpoint every epoch), against a plain torchvision loop
+(`ImageFolder` + `DataLoader`, `torchvision.models.resnet18`, Adam, no checkpoints) in the same
+run. The sides alternate, each run starts afresh, and each side's second epoch is timed: for
+`allennlp train`, from its `metrics_epoch_N.json` (the epoch and the checkpoint before it), for
+the plain loop, its wall time.
 
-    python benchmarks/training.py --case compute   # resnet18 at 224 px on 300-500 px JPEGs
-    python benchmarks/training.py --case overhead  # a small CNN on 32 px digits
+    python -m benchmarks.training --case compute  --workers 0,2 --runs 5   # resnet18, 224 px crops of 300-500 px JPEGs
+    python -m benchmarks.training --case overhead --workers 0,2 --runs 5   # resnet18, 10 classes of 32 px PNGs
 
-Add `--channels-last` or `--bf16` to time those (resnet18) options on both sides.
+`--folder` times an image folder of your own (`<label>/<image>`, e.g. Fashion-MNIST's written by
+`allencv.datasets.fashion_mnist`) in the overhead case. `--checkpointers 1` adds a third side, the
+same `allennlp train` with allennlp's own `Checkpointer`, which writes on the training thread.
+`--channels-last 1` and `--bf16 1` time those resnet18 options on both sides.
 """
-import logging
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
-from typing import List, Tuple
+from typing import Callable, Dict
 
 import torch
 import torchvision
-from allennlp.data import Vocabulary
-from allennlp.training import GradientDescentTrainer
-from allennlp.training.optimizers import AdamOptimizer
 from torchvision import datasets
 from torchvision.transforms import v2
 
-from allencv.data.data_loaders import TorchDataLoader
-from allencv.data.dataset_readers import ImageClassificationDirectoryReader
-from allencv.data.transforms import HorizontalFlip, ImageTransform, Normalize, RandomResizedCrop
-from allencv.models.basic_classifier import BasicImageClassifier
-from allencv.modules.im2im_encoders import Im2ImEncoder, ResnetEncoder
-from allencv.modules.im2vec_encoders import FlattenEncoder
 from benchmarks.common import (
-    IMAGENET_MEAN, IMAGENET_STD, arguments, compare, report, train_plain, write_digits_folder, write_jpeg_folder,
+    IMAGENET_MEAN, IMAGENET_STD, REPO_ROOT, arguments, rate_after_first_epoch, report, train_plain,
+    write_digits_folder, write_jpeg_folder,
 )
 
-
-def small_cnn() -> torch.nn.Sequential:
-    """(batch, 3, 32, 32) -> (batch, 64, 1, 1)."""
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(3, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.AdaptiveAvgPool2d(1),
-    )
+EPOCHS = 2
 
 
-@Im2ImEncoder.register("benchmark_small_cnn")
-class SmallCnnEncoder(Im2ImEncoder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = small_cnn()
-
-    def get_output_channels(self) -> int:
-        return 64
-
-    def get_fixed_output_size(self) -> Tuple[int, int]:
-        return (1, 1)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.layers(images)
-
-
-def case_setup(args) -> Tuple[Path, List[ImageTransform], v2.Compose, int]:
-    """The folder, AllenCV's transforms, torchvision's equivalent and the number of labels."""
-    if args.case == "compute":
-        root = write_jpeg_folder(Path(args.data) / f"jpegs_{args.images}", args.images)
-        ours = [RandomResizedCrop(args.size), HorizontalFlip(), Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-        plain = [v2.PILToTensor(), v2.RandomResizedCrop(args.size), v2.RandomHorizontalFlip()]
-        labels = 2
-    else:
-        root = write_digits_folder(Path(args.data) / f"digits_{args.images}", 32, args.images)
-        ours = [Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-        plain = [v2.PILToTensor()]
-        labels = 10
-    plain += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-    return root, ours, v2.Compose(plain), labels
-
-
-def plain_network(args, labels: int) -> torch.nn.Module:
-    if args.case == "compute":
-        network = torchvision.models.resnet18(num_classes=labels)
-    else:
-        network = torch.nn.Sequential(small_cnn(), torch.nn.Flatten(), torch.nn.Linear(64, labels))
+def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> Dict:
+    """The experiment a user writes for this folder (see training_config/image_classifier.jsonnet)."""
+    normalize = {"type": "normalize", "mean": IMAGENET_MEAN, "std": IMAGENET_STD}
+    crop = [{"type": "random_resized_crop", "size": args.size}, {"type": "horizontal_flip"}]
+    encoder = {"type": "pretrained_resnet", "resnet_model": "resnet18", "weights": None}
     if args.channels_last:
-        network = network.to(memory_format=torch.channels_last)
-    return network
+        encoder["channels_last"] = True
+    if args.bf16:
+        encoder["autocast_dtype"] = "bfloat16"
+    trainer = {"optimizer": {"type": "adam", "lr": 1e-3}, "num_epochs": EPOCHS, "cuda_device": -1}
+    if checkpointer:
+        trainer["checkpointer"] = {"type": checkpointer}
+    return {
+        "dataset_reader": {
+            "type": "image_classification_directory",
+            "transforms": (crop if args.case == "compute" else []) + [normalize],
+        },
+        "train_data_path": str(root),
+        "vocabulary": {"type": "sorted_labels"},
+        "model": {
+            "type": "basic_image_classifier",
+            "im2im_encoder": encoder,
+            "im2vec_encoder": {"type": "flatten", "input_channels": 512, "input_height": 1, "input_width": 1},
+        },
+        "data_loader": {"type": "torch", "batch_size": args.batch_size, "shuffle": True, "num_workers": workers},
+        "trainer": trainer,
+    }
 
 
-def plain_side(args, root: Path, transform: v2.Compose, labels: int):
-    loader = torch.utils.data.DataLoader(datasets.ImageFolder(str(root), transform=transform),
-                                         batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
-    network = plain_network(args, labels)
-    optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
+def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: str = ""):
+    config = Path(tempfile.mkdtemp(dir=args.data)) / "experiment.json"
+    config.write_text(json.dumps(allennlp_config(args, root, workers, checkpointer), indent=2))
 
-    def run() -> int:
-        if not args.bf16:
-            return train_plain(network, channels_last(loader) if args.channels_last else loader, optimizer)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return train_plain(network, loader, optimizer)
+    def run() -> float:
+        serialization_dir = Path(tempfile.mkdtemp(dir=args.data)) / "run"
+        finished = subprocess.run(
+            [sys.executable, "-m", "allennlp", "train", str(config), "-s", str(serialization_dir),
+             "--include-package", "allencv"],
+            cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True,
+        )
+        if finished.returncode != 0:
+            raise RuntimeError(f"allennlp train {config} failed:\n{finished.stderr[-3000:]}")
+        return rate_after_first_epoch(serialization_dir, images, EPOCHS)
 
     return run
 
 
-def channels_last(loader):
-    for images, labels in loader:
-        yield images.contiguous(memory_format=torch.channels_last), labels
-
-
-def allencv_side(args, root: Path, transforms: List[ImageTransform]):
-    loader = TorchDataLoader(ImageClassificationDirectoryReader(transforms=transforms), str(root),
-                             batch_size=args.batch_size, shuffle=True, num_workers=args.workers, quiet=True)
-    vocab = Vocabulary.from_instances(loader.iter_instances())
-    loader.index_with(vocab)
+def plain_side(args, root: Path, workers: int, labels: int):
+    steps = [v2.PILToTensor()]
     if args.case == "compute":
-        encoder: Im2ImEncoder = ResnetEncoder("resnet18", weights=None, channels_last=args.channels_last,
-                                              autocast_dtype="bfloat16" if args.bf16 else None)
-        vectors = FlattenEncoder(512, 1, 1)
-    else:
-        encoder, vectors = SmallCnnEncoder(), FlattenEncoder(64, 1, 1)
-    model = BasicImageClassifier(vocab, vectors, encoder)
-    optimizer = AdamOptimizer(list(model.named_parameters()), lr=1e-3)
+        steps += [v2.RandomResizedCrop(args.size), v2.RandomHorizontalFlip()]
+    transform = v2.Compose(steps + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
-    def run() -> int:
-        trainer = GradientDescentTrainer(model, optimizer, loader, num_epochs=1, cuda_device=-1)
-        trainer.train()
-        return sum(1 for _ in loader.reader.list_items(str(root)))
+    def run() -> float:
+        loader = torch.utils.data.DataLoader(datasets.ImageFolder(str(root), transform=transform),
+                                             batch_size=args.batch_size, shuffle=True, num_workers=workers)
+        network = torchvision.models.resnet18(num_classes=labels)
+        if args.channels_last:
+            network = network.to(memory_format=torch.channels_last)
+        optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
+        epoch = _plain_epoch(args, network, loader, optimizer)
+        for _ in range(EPOCHS - 1):
+            start = time.perf_counter()
+            images = epoch()
+            seconds = time.perf_counter() - start
+        return images / seconds
 
     return run
+
+
+def _plain_epoch(args, network, loader, optimizer) -> Callable[[], int]:
+    def epoch() -> int:
+        batches = ((images.contiguous(memory_format=torch.channels_last), labels) for images, labels in loader) \
+            if args.channels_last else loader
+        if not args.bf16:
+            return train_plain(network, batches, optimizer)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return train_plain(network, batches, optimizer)
+
+    epoch()  # the untimed first epoch, as on the allennlp side
+    return epoch
 
 
 def main() -> None:
-    args = arguments(__doc__, case="compute", images=0, batch_size=0, size=224, workers=2,
-                     channels_last=0, bf16=0)
-    defaults = {"compute": (256, 16), "overhead": (2048, 64)}[args.case]
+    args = arguments(__doc__, case="compute", images=0, batch_size=0, size=224, workers="0,2", folder="",
+                     checkpointers=0, channels_last=0, bf16=0)
+    defaults = {"compute": (64, 16), "overhead": (2000, 64)}[args.case]
     args.images = args.images or defaults[0]
     args.batch_size = args.batch_size or defaults[1]
-    logging.getLogger("allennlp").setLevel(logging.WARNING)
-    root, ours, plain, labels = case_setup(args)
-    rates = compare({
-        "allencv + allennlp trainer": allencv_side(args, root, ours),
-        "plain torchvision loop": plain_side(args, root, plain, labels),
-    }, args.runs)
+    Path(args.data).mkdir(parents=True, exist_ok=True)
+    if args.folder:
+        root = Path(args.folder)
+    elif args.case == "compute":
+        root = write_jpeg_folder(Path(args.data) / f"jpegs_{args.images}", args.images)
+    else:
+        root = write_digits_folder(Path(args.data) / f"digits_{args.images}", 32, args.images)
+    images = len(datasets.ImageFolder(str(root)))
+    labels = len(datasets.ImageFolder(str(root)).classes)
     options = "".join([" channels_last" if args.channels_last else "", " bf16" if args.bf16 else ""])
-    report(f"({'a' if args.case == 'compute' else 'b'}) training, {args.case}-bound{options}: {args.images} "
-           f"images, batch {args.batch_size}, {args.workers} workers, {args.threads} threads",
-           rates, baseline="plain torchvision loop")
+    for workers in (int(count) for count in args.workers.split(",")):
+        sides = {"allennlp train": allennlp_side(args, root, images, workers)}
+        if args.checkpointers:
+            sides["allennlp train, allennlp's Checkpointer"] = allennlp_side(args, root, images, workers,
+                                                                             checkpointer="default")
+        sides["plain torchvision loop"] = plain_side(args, root, workers, labels)
+        rates = {name: [] for name in sides}
+        for _ in range(args.runs):  # alternating, so load on the machine hits every side alike
+            for name, run in sides.items():
+                rates[name].append(run())
+        report(f"{args.case}-bound training{options}: {images} images of {root}, {labels} labels, "
+               f"batch {args.batch_size}, {workers} workers, {args.threads} threads, epoch 2 of {EPOCHS}",
+               rates, baseline="plain torchvision loop")
 
 
 if __name__ == "__main__":
