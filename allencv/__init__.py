@@ -16,4 +16,5 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     ) from error
 
 from allencv.version import VERSION as __version__  # noqa: F401
-from allencv import commands, data, modules, models, predictors, reports, training  # noqa: F401
+# `reports` (matplotlib) and `service` (FastAPI, uvicorn) are left out: they load when used.
+from allencv import commands, data, modules, models, predictors, training  # noqa: F401

@@ -17,6 +17,7 @@ from allennlp.models.archival import Archive, load_archive
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
 from allencv.models import MultiLabelImageClassifier
+from allencv.optional_dependencies import import_optional
 
 EXPORT_FORMATS = ("torchscript", "onnx")
 #: The side of the square image run through the reader's transforms to find the model's input size.
@@ -82,6 +83,7 @@ def export_archive(
             paths["torchscript"] = folder / "model.pt"
             torch.jit.trace(exportable, example).save(str(paths["torchscript"]))
         if "onnx" in formats:
+            import_optional("onnx", "ONNX export")
             paths["onnx"] = folder / "model.onnx"
             torch.onnx.export(
                 exportable, (example,), str(paths["onnx"]), input_names=["images"], output_names=["probs"],

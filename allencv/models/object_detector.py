@@ -6,13 +6,13 @@ import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.nn import InitializerApplicator
-from torchmetrics.detection import MeanAveragePrecision
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelP6P7
 
 from allencv.data.fields.bounding_box_field import BACKGROUND_OFFSET
 from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
 from allencv.models.vision_model import VisionModel
+from allencv.optional_dependencies import import_optional
 from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.pretrained import build_torchvision_model
@@ -145,7 +145,9 @@ class ObjectDetector(VisionModel):
             )
             anchors = self._anchor_generator(pyramid, anchor_sizes, aspect_ratios)
             self._detector = self.build_detector(pyramid, anchors, options)
-        self._mean_average_precision = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", class_metrics=True)
+        detection_metrics = import_optional("torchmetrics.detection", "Object detection metrics")
+        import_optional("pycocotools", "Object detection metrics")
+        self._mean_average_precision = detection_metrics.MeanAveragePrecision(box_format="xyxy", iou_type="bbox", class_metrics=True)
         self._evaluated_images = 0
         self._loss_sums: Dict[str, float] = {}
         self._loss_batches = 0

@@ -10,12 +10,12 @@ from allennlp.common.util import JsonDict, sanitize
 from allennlp.data import Instance
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
-from pycocotools import mask as coco_mask
 from torchvision.utils import draw_segmentation_masks
 
 from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
 from allencv.data.dataset_readers.semantic_segmentation_directory import voc_palette
 from allencv.data.image_loading import ImageSource
+from allencv.optional_dependencies import import_optional
 from allencv.predictors.image_predictor import ImagePredictor, decode_base64_image
 
 MASK_FORMATS = ("png", "rle")
@@ -127,7 +127,7 @@ class SemanticSegmentationPredictor(ImagePredictor):
             binary = numpy.asfortranarray(
                 numpy.stack([(mask == index).numpy() for index in indices], axis=-1).astype(numpy.uint8)
             )
-            encoded = coco_mask.encode(binary)
+            encoded = import_optional("pycocotools.mask", 'mask_format: "rle"').encode(binary)
             return {
                 name: {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
                 for name, rle in zip(names, encoded)

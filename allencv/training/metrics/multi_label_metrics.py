@@ -2,10 +2,8 @@ from typing import Dict, List, Optional
 
 import torch
 from allennlp.training.metrics.metric import Metric
-from torchmetrics.functional.classification import (
-    multilabel_average_precision,
-    multilabel_f1_score,
-)
+
+from allencv.optional_dependencies import import_optional
 
 
 @Metric.register("multi_label")
@@ -56,6 +54,9 @@ class MultiLabelMetrics(Metric):
     def get_metric(self, reset: bool = False) -> Dict[str, float]:
         if not self._probs:
             return {"mAP": 0.0, "micro_f1": 0.0, "macro_f1": 0.0}
+        functional = import_optional("torchmetrics.functional.classification", "MultiLabelMetrics")
+        multilabel_average_precision = functional.multilabel_average_precision
+        multilabel_f1_score = functional.multilabel_f1_score
         probs, gold = torch.cat(self._probs), torch.cat(self._gold)
         arguments = dict(num_labels=self._num_labels, threshold=self._threshold)
         has_positive = gold.sum(dim=0) > 0
