@@ -9,6 +9,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.fields import Field, MetadataField
 from torchvision import tv_tensors
 
+from allencv.data.dataset_readers.extra_parameters import reject_extra_parameters
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
 from allencv.data.image_loading import DEFAULT_MAX_PIXELS, ImageLoadError, ImageSource, load_image
 from allencv.data.transforms import ImagePipeline, ImageTransform
@@ -34,6 +35,8 @@ class ImageDatasetReader(DatasetReader):
         summary logged after each pass, or `"raise"` an error naming it.
     max_image_pixels : `int`, optional (default = PIL's decompression-bomb limit)
         Images with more pixels than this are refused as "too large".
+    max_instances : `int`, optional
+        Read at most this many instances (see allennlp's `DatasetReader`).
     """
 
     def __init__(
@@ -41,9 +44,19 @@ class ImageDatasetReader(DatasetReader):
         transforms: Optional[List[ImageTransform]] = None,
         on_error: str = "skip",
         max_image_pixels: int = DEFAULT_MAX_PIXELS,
-        **kwargs,
+        max_instances: Optional[int] = None,
+        serialization_dir: Optional[str] = None,
+        **extra_parameters,
     ) -> None:
-        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        # Subclasses pass on what they do not take themselves: a key no reader takes (a misspelt
+        # one) is named here, as allennlp names a model's, instead of ending in a TypeError.
+        reject_extra_parameters(self, extra_parameters)
+        super().__init__(
+            max_instances=max_instances,
+            manual_distributed_sharding=True,
+            manual_multiprocess_sharding=True,
+            serialization_dir=serialization_dir,
+        )
         if on_error not in ON_ERROR_CHOICES:
             raise ConfigurationError(
                 f"dataset_reader.on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}."
