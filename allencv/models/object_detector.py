@@ -2,10 +2,13 @@ import math
 from typing import Any, Dict, List, Optional
 
 import torch
+import torch.distributed as dist
 import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
-from allennlp.nn import InitializerApplicator
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
+from allennlp.nn.util import is_distributed
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelP6P7
 
@@ -77,6 +80,8 @@ class ObjectDetector(VisionModel):
     detections_per_image : `int`, optional (default = `100`)
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
+    regularizer : `RegularizerApplicator`, optional
+        Adds a penalty on the parameters to the loss (see `Model`).
     """
 
     default_predictor = "object_detector"
@@ -108,9 +113,11 @@ class ObjectDetector(VisionModel):
         detections_per_image: int = 100,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
-        **kwargs,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        super().__init__(vocab, regularizer, serialization_dir, ddp_accelerator)
         self._label_namespace = label_namespace
         num_labels = vocab.get_vocab_size(namespace=label_namespace)
         if num_labels < 1:
@@ -279,7 +286,7 @@ class ObjectDetector(VisionModel):
         self._loss_batches += 1
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
-        metrics = {name: total / self._loss_batches for name, total in self._loss_sums.items()}
+        metrics = self._mean_losses()
         # COCO evaluation is expensive: it runs once, at the end of a validation or evaluation.
         if reset and self._evaluated_images:
             metrics.update(self.evaluation_metrics())
@@ -289,6 +296,20 @@ class ObjectDetector(VisionModel):
             self._loss_sums = {}
             self._loss_batches = 0
         return metrics
+
+    def _mean_losses(self) -> Dict[str, float]:
+        """Each loss term's mean over the training batches of every process since the last reset."""
+        gathered = [(self._loss_sums, self._loss_batches)]
+        if is_distributed():
+            # Objects, not a tensor: a process that has run no batch yet has no loss names.
+            gathered = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, (self._loss_sums, self._loss_batches))
+        batches = sum(count for _, count in gathered)
+        sums: Dict[str, float] = {}
+        for loss_sums, _ in gathered:
+            for name, total in loss_sums.items():
+                sums[name] = sums.get(name, 0.0) + total
+        return {name: total / batches for name, total in sums.items()}
 
     def reset_evaluation(self) -> None:
         self._mean_average_precision.reset()

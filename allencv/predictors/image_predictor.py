@@ -4,7 +4,8 @@ import json
 from typing import List
 
 from allennlp.common.util import JsonDict, sanitize
-from allennlp.data import Instance
+from allennlp.data import DatasetReader, Instance
+from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 
 from allencv.data.image_loading import ImageLoadError, ImageSource
@@ -26,6 +27,16 @@ class ImagePredictor(Predictor):
     and every other input is predicted as usual. `predict(image)` and `predict_batch(images)` raise
     `ImageLoadError` instead.
     """
+
+    @property
+    def model(self) -> Model:
+        """The model this predictor runs (e.g. for the service's `GET /info`)."""
+        return self._model
+
+    @property
+    def dataset_reader(self) -> DatasetReader:
+        """The reader that turns inputs into instances (the archive's validation reader)."""
+        return self._dataset_reader
 
     def predict(self, image: ImageSource) -> JsonDict:
         """Predicts on a path, encoded bytes, a PIL image, a numpy array or a tensor."""

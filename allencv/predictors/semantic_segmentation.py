@@ -74,10 +74,17 @@ class SemanticSegmentationPredictor(ImagePredictor):
         self.palette = voc_palette()
 
     def predict(self, image: ImageSource) -> JsonDict:
+        return self.predict_instance(self._image_to_instance(image))
+
+    def predict_batch(self, images: List[ImageSource]) -> List[JsonDict]:
+        # The service's path: each instance keeps its original image for the overlay too.
+        return self.predict_batch_instance([self._image_to_instance(image) for image in images])
+
+    def _image_to_instance(self, image: ImageSource) -> Instance:
         instance = self._dataset_reader.text_to_instance(image)
         if self.overlay:
             self._keep_original_image(instance, image)
-        return self.predict_instance(instance)
+        return instance
 
     def _json_to_instance(self, json_dict: JsonDict) -> Instance:
         instance = super()._json_to_instance(json_dict)

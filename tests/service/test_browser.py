@@ -125,7 +125,7 @@ class BoxesAndMasksStandIn(ImagePredictor):
 
 @pytest.fixture(scope="module")
 def stand_in_url(trained_predictor):
-    predictor = BoxesAndMasksStandIn(trained_predictor._model, trained_predictor._dataset_reader)
+    predictor = BoxesAndMasksStandIn(trained_predictor.model, trained_predictor.dataset_reader)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(predictor), host="127.0.0.1", port=port, log_level="warning")
