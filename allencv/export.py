@@ -16,7 +16,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import Archive, load_archive
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
-from allencv.models import MultiLabelImageClassifier
+from allencv.models import BasicImageClassifier, MultiLabelImageClassifier
 from allencv.optional_dependencies import import_optional
 
 EXPORT_FORMATS = ("torchscript", "onnx")
@@ -68,6 +68,11 @@ def export_archive(
     reader = archive.validation_dataset_reader
     if not isinstance(reader, ImageDatasetReader):
         raise ConfigurationError(f"{archive_file} was not trained with an AllenCV image reader; it cannot be exported.")
+    if not isinstance(archive.model, (BasicImageClassifier, MultiLabelImageClassifier)):
+        raise ConfigurationError(
+            f"{archive_file} holds a {type(archive.model).__name__}; export supports classifier archives only "
+            "(model types basic_image_classifier and multi_label_image_classifier)."
+        )
     model = archive.model.eval()
     normalize = reader.pipeline.normalize
     exportable = ExportableClassifier(model, *((normalize.mean, normalize.std) if normalize else (None, None))).eval()

@@ -77,3 +77,12 @@ def test_clear_errors():
         TorchvisionEncoder("resnet18", output_stage="layer9")
     with pytest.raises(ConfigurationError, match="frozen_stages must be between 0 and"):
         TorchvisionEncoder("resnet18", frozen_stages=9)
+
+
+@pytest.mark.parametrize("frozen_stages, frozen", [(1, ["conv1", "bn1"]), (2, ["conv1", "bn1", "layer1"])])
+def test_frozen_stages_freeze_what_the_docstring_says(frozen_stages, frozen):
+    # The docstring used to say that 1 freezes a ResNet's stem and layer1; it takes 2.
+    assert "so 1 freezes the stem and 2 the stem and `layer1`" in " ".join(TorchvisionEncoder.__doc__.split())
+    encoder = TorchvisionEncoder("resnet18", frozen_stages=frozen_stages)
+    trainable = {name.split(".")[1] for name, parameter in encoder.named_parameters() if parameter.requires_grad}
+    assert not trainable & set(frozen) and {"layer2", "layer3", "layer4"} <= trainable
