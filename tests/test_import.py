@@ -13,6 +13,7 @@ SEED_MODULES = ["allencv.data.dataset_readers", "allencv.modules.im2im_encoders"
                 "allencv.models.basic_classifier", "allencv.modules.im2vec_encoders"]
 
 
+@pytest.mark.slow  # a subprocess per module
 @pytest.mark.parametrize("module", ["allencv"] + SEED_MODULES)
 def test_each_seed_module_registers_everything(module):
     code = (

@@ -6,6 +6,8 @@ from allennlp.models import Model
 
 from tests.conftest import REPO_ROOT, write_cached_weights
 
+pytestmark = pytest.mark.slow  # trains every shipped config
+
 #: Configs that read manifests instead of label folders: the fixture of their data.
 MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
 #: Configs that read the generated detection shapes (COCO JSON with keypoints).

@@ -94,6 +94,7 @@ def track_one_batch_each(rank: int, world_size: int, device: int, expected: dict
     assert training_losses(rank).get_metrics(reset=True) == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_distributed_processes_report_every_processs_losses():
     alone = [training_losses(seed).get_metrics(reset=True) for seed in (0, 1)]
     expected = {name: (alone[0][name] + alone[1][name]) / 2 for name in alone[0]}

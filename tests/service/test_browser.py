@@ -26,11 +26,11 @@ from tests.service.conftest import free_port
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="Chromium and chromedriver are not installed: run scripts/install_chromium.sh "
     "(Debian: apt-get install chromium chromium-driver) to run the browser test.",
-)
+)]
 
 
 @pytest.fixture(scope="module")

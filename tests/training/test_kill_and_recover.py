@@ -1,4 +1,5 @@
 """SIGKILL an `allennlp train` run mid-epoch; `allennlp train --recover` finishes it."""
+import pytest
 import json
 import os
 import signal
@@ -11,6 +12,8 @@ from allennlp.commands import main
 
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.training.pause_callback import MARKER
+
+pytestmark = pytest.mark.slow  # kill -9 and --recover
 
 CONFIG = FIXTURES / "colour_classifier_checkpointed.jsonnet"
 INCLUDES = ["--include-package", "allencv", "--include-package", "tests.training.pause_callback"]

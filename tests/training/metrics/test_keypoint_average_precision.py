@@ -75,6 +75,7 @@ def score_half_of_the_images(rank: int, world_size: int, device: int, expected: 
     assert metric.get_metric(reset=True) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_distributed_processes_score_every_processs_images():
     # Rank 0 sees an exact image, rank 1 one 1 px off; each reports the AP of both together.
     metric = KeypointAveragePrecision([0.05] * 3)

@@ -15,6 +15,7 @@ def score_one_half(rank: int, world_size: int, device: int, expected: dict) -> N
     assert metric.get_metric(reset=True) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_distributed_processes_score_every_processs_instances():
     metric = MultiLabelMetrics(num_labels=3)
     for probs, gold in zip(PROBS, GOLD):
