@@ -17,4 +17,5 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
 
 from allencv.version import VERSION as __version__  # noqa: F401
 from allencv import safe_extraction  # noqa: F401  (first: every archive allennlp loads is extracted safely)
-from allencv import commands, data, evaluation, modules, models, predictors, reports, training  # noqa: F401
+# `reports` (matplotlib) and `service` (FastAPI, uvicorn) are left out: they load when used.
+from allencv import commands, data, evaluation, modules, models, predictors, training  # noqa: F401

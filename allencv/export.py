@@ -16,7 +16,8 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import Archive, load_archive
 
 from allencv.data.dataset_readers.image_dataset_reader import ImageDatasetReader
-from allencv.models import MultiLabelImageClassifier
+from allencv.models import BasicImageClassifier, MultiLabelImageClassifier
+from allencv.optional_dependencies import import_optional
 
 EXPORT_FORMATS = ("torchscript", "onnx")
 #: The side of the square image run through the reader's transforms to find the model's input size.
@@ -67,6 +68,11 @@ def export_archive(
     reader = archive.validation_dataset_reader
     if not isinstance(reader, ImageDatasetReader):
         raise ConfigurationError(f"{archive_file} was not trained with an AllenCV image reader; it cannot be exported.")
+    if not isinstance(archive.model, (BasicImageClassifier, MultiLabelImageClassifier)):
+        raise ConfigurationError(
+            f"{archive_file} holds a {type(archive.model).__name__}; export supports classifier archives only "
+            "(model types basic_image_classifier and multi_label_image_classifier)."
+        )
     model = archive.model.eval()
     normalize = reader.pipeline.normalize
     exportable = ExportableClassifier(model, *((normalize.mean, normalize.std) if normalize else (None, None))).eval()
@@ -82,6 +88,7 @@ def export_archive(
             paths["torchscript"] = folder / "model.pt"
             torch.jit.trace(exportable, example).save(str(paths["torchscript"]))
         if "onnx" in formats:
+            import_optional("onnx", "ONNX export")
             paths["onnx"] = folder / "model.onnx"
             torch.onnx.export(
                 exportable, (example,), str(paths["onnx"]), input_names=["images"], output_names=["probs"],

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
 
+pytestmark = pytest.mark.slow  # subprocess training through `allennlp train/evaluate/predict`
+
 ALLENNLP = [sys.executable, "-m", "allennlp"]
 
 

@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import REPO_ROOT
 from tests.test_cli import run
 
+pytestmark = pytest.mark.slow  # subprocess training of detectors
+
 
 def load_benchmark():
     spec = importlib.util.spec_from_file_location("detection_map", REPO_ROOT / "benchmarks" / "detection_map.py")

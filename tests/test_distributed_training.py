@@ -1,9 +1,12 @@
 """`allennlp train` with `"distributed": {"cuda_devices": [-1, -1]}`: 2 CPU processes (gloo)."""
+import pytest
 import json
 import shutil
 
 from tests.conftest import FIXTURES, write_colour_folder
 from tests.test_cli import run
+
+pytestmark = pytest.mark.slow  # distributed training
 
 
 def test_two_process_training_aggregates_metrics_over_both_shards(tmp_path):

@@ -17,6 +17,8 @@ from allennlp.predictors import Predictor
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.test_cli import run
 
+pytestmark = pytest.mark.slow  # subprocess training of segmentation models
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):

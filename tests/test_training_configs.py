@@ -15,6 +15,8 @@ import allencv  # noqa: F401  (registers the components, as --include-package do
 
 from tests.conftest import COLOURS, REPO_ROOT, colour_image, write_cached_weights
 
+pytestmark = pytest.mark.slow  # trains every shipped config
+
 #: Configs that read manifests instead of label folders: the fixture of their data.
 MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
 #: Configs that read the generated detection shapes (COCO JSON with keypoints).

@@ -7,8 +7,6 @@ from allennlp.data import DataLoader
 from allennlp.models.archival import load_archive
 from allennlp.training.util import evaluate
 
-from allencv.reports import write_classification_report
-
 
 @Subcommand.register("classification-report")
 class ClassificationReport(Subcommand):
@@ -44,6 +42,8 @@ class ClassificationReport(Subcommand):
 
 
 def report_from_args(args: argparse.Namespace) -> None:
+    from allencv.reports import write_classification_report
+
     archive = load_archive(args.archive_file, cuda_device=args.cuda_device, overrides=args.overrides)
     model = archive.model
     model.eval()

@@ -118,8 +118,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def serve_from_args(args: argparse.Namespace) -> None:
-    import uvicorn
     from allennlp.predictors import Predictor
+
+    from allencv.optional_dependencies import import_optional
+
+    uvicorn = import_optional("uvicorn", "allennlp serve")
+    import_optional("fastapi", "allennlp serve")
 
     from allencv.predictors.image_predictor import ImagePredictor
     from allencv.service import ServiceSettings, create_app

@@ -5,14 +5,18 @@ import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.models.model import Model
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
 from torchvision.models.detection import KeypointRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.keypoint_rcnn import KeypointRCNNHeads, KeypointRCNNPredictor
 from torchvision.ops import MultiScaleRoIAlign
 
 from allencv.data.fields.bounding_box_field import KEYPOINT_NAMESPACE, BoxTarget, vocab_keypoint_names, vocab_skeleton
+from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
 from allencv.models.faster_rcnn import FasterRcnn
 from allencv.modules.feature_pyramid import FeaturePyramid
+from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.training.metrics.keypoint_average_precision import (
     COCO_PERSON_SIGMAS,
     DEFAULT_SIGMA,
@@ -50,8 +54,8 @@ class KeypointRcnn(FasterRcnn):
     keypoint_oks_sigmas : `Dict[str, float]`, optional
         The OKS sigma of each keypoint name for `keypoint_map`: COCO's values for its person
         keypoints (`COCO_PERSON_SIGMAS`) and 0.05 for other names unless given here.
-    **kwargs
-        Passed to `FasterRcnn` (`backbone` or `torchvision_model`, ...).
+    backbone, torchvision_model, weights, ...
+        As `FasterRcnn`'s (see `ObjectDetector`).
     """
 
     torchvision_prefix = "keypointrcnn_"
@@ -62,7 +66,25 @@ class KeypointRcnn(FasterRcnn):
         vocab: Vocabulary,
         keypoint_head_channels: List[int] = [512] * 8,
         keypoint_oks_sigmas: Optional[Dict[str, float]] = None,
-        **kwargs,
+        backbone: Optional[Im2ImEncoder] = None,
+        torchvision_model: Optional[str] = None,
+        weights: Optional[str] = None,
+        weights_path: Optional[str] = None,
+        feature_stages: Optional[List[str]] = None,
+        fpn_channels: int = 256,
+        anchor_sizes: Optional[List[int]] = None,
+        aspect_ratios: Optional[List[float]] = None,
+        min_size: int = 800,
+        max_size: int = 1333,
+        image_mean: List[float] = IMAGENET_MEAN,
+        image_std: List[float] = IMAGENET_STD,
+        score_threshold: Optional[float] = None,
+        detections_per_image: int = 100,
+        label_namespace: str = "labels",
+        initializer: Optional[InitializerApplicator] = None,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
         names = vocab_keypoint_names(vocab)
         if not names:
@@ -74,7 +96,28 @@ class KeypointRcnn(FasterRcnn):
         # Read by build_detector and _load_torchvision, which FasterRcnn's constructor calls.
         self.keypoint_names = names
         self._keypoint_head_channels = list(keypoint_head_channels)
-        super().__init__(vocab, **kwargs)
+        super().__init__(
+            vocab,
+            backbone=backbone,
+            torchvision_model=torchvision_model,
+            weights=weights,
+            weights_path=weights_path,
+            feature_stages=feature_stages,
+            fpn_channels=fpn_channels,
+            anchor_sizes=anchor_sizes,
+            aspect_ratios=aspect_ratios,
+            min_size=min_size,
+            max_size=max_size,
+            image_mean=image_mean,
+            image_std=image_std,
+            score_threshold=score_threshold,
+            detections_per_image=detections_per_image,
+            label_namespace=label_namespace,
+            initializer=initializer,
+            regularizer=regularizer,
+            serialization_dir=serialization_dir,
+            ddp_accelerator=ddp_accelerator,
+        )
         self.skeleton = vocab_skeleton(vocab)
         sigmas = {**COCO_PERSON_SIGMAS, **(keypoint_oks_sigmas or {})}
         self._keypoint_average_precision = KeypointAveragePrecision([sigmas.get(name, DEFAULT_SIGMA) for name in names])

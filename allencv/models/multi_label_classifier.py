@@ -4,7 +4,8 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.models.model import Model
-from allennlp.nn import InitializerApplicator
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
 
 from allencv.models.basic_classifier import check_encoders_fit, image_logits
 from allencv.models.vision_model import VisionModel
@@ -43,6 +44,8 @@ class MultiLabelImageClassifier(VisionModel):
     initializer : `InitializerApplicator`, optional
     test_time_augmentation : `TestTimeAugmentation`, optional
         In evaluation mode, average the probabilities over flipped and cropped views.
+    regularizer : `RegularizerApplicator`, optional
+        Adds a penalty on the parameters to the loss (see `Model`).
     """
 
     default_predictor = "multi_label_image_classifier"
@@ -58,9 +61,11 @@ class MultiLabelImageClassifier(VisionModel):
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
         test_time_augmentation: Optional[TestTimeAugmentation] = None,
-        **kwargs,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        super().__init__(vocab, regularizer, serialization_dir, ddp_accelerator)
         if im2im_encoder is not None:
             check_encoders_fit(im2im_encoder, im2vec_encoder)
         if not 0.0 < threshold < 1.0:

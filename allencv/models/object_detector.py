@@ -2,17 +2,20 @@ import math
 from typing import Any, Dict, List, Optional
 
 import torch
+import torch.distributed as dist
 import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
-from allennlp.nn import InitializerApplicator
-from torchmetrics.detection import MeanAveragePrecision
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
+from allennlp.nn.util import is_distributed
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelP6P7
 
 from allencv.data.fields.bounding_box_field import BACKGROUND_OFFSET
 from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
 from allencv.models.vision_model import VisionModel
+from allencv.optional_dependencies import import_optional
 from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.pretrained import build_torchvision_model
@@ -77,6 +80,8 @@ class ObjectDetector(VisionModel):
     detections_per_image : `int`, optional (default = `100`)
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
+    regularizer : `RegularizerApplicator`, optional
+        Adds a penalty on the parameters to the loss (see `Model`).
     """
 
     default_predictor = "object_detector"
@@ -108,9 +113,11 @@ class ObjectDetector(VisionModel):
         detections_per_image: int = 100,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
-        **kwargs,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        super().__init__(vocab, regularizer, serialization_dir, ddp_accelerator)
         self._label_namespace = label_namespace
         num_labels = vocab.get_vocab_size(namespace=label_namespace)
         if num_labels < 1:
@@ -145,7 +152,9 @@ class ObjectDetector(VisionModel):
             )
             anchors = self._anchor_generator(pyramid, anchor_sizes, aspect_ratios)
             self._detector = self.build_detector(pyramid, anchors, options)
-        self._mean_average_precision = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", class_metrics=True)
+        detection_metrics = import_optional("torchmetrics.detection", "Object detection metrics")
+        import_optional("pycocotools", "Object detection metrics")
+        self._mean_average_precision = detection_metrics.MeanAveragePrecision(box_format="xyxy", iou_type="bbox", class_metrics=True)
         self._evaluated_images = 0
         self._loss_sums: Dict[str, float] = {}
         self._loss_batches = 0
@@ -277,7 +286,7 @@ class ObjectDetector(VisionModel):
         self._loss_batches += 1
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
-        metrics = {name: total / self._loss_batches for name, total in self._loss_sums.items()}
+        metrics = self._mean_losses()
         # COCO evaluation is expensive: it runs once, at the end of a validation or evaluation.
         if reset and self._evaluated_images:
             metrics.update(self.evaluation_metrics())
@@ -287,6 +296,20 @@ class ObjectDetector(VisionModel):
             self._loss_sums = {}
             self._loss_batches = 0
         return metrics
+
+    def _mean_losses(self) -> Dict[str, float]:
+        """Each loss term's mean over the training batches of every process since the last reset."""
+        gathered = [(self._loss_sums, self._loss_batches)]
+        if is_distributed():
+            # Objects, not a tensor: a process that has run no batch yet has no loss names.
+            gathered = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, (self._loss_sums, self._loss_batches))
+        batches = sum(count for _, count in gathered)
+        sums: Dict[str, float] = {}
+        for loss_sums, _ in gathered:
+            for name, total in loss_sums.items():
+                sums[name] = sums.get(name, 0.0) + total
+        return {name: total / batches for name, total in sums.items()}
 
     def reset_evaluation(self) -> None:
         self._mean_average_precision.reset()

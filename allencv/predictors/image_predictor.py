@@ -5,7 +5,8 @@ from collections import defaultdict
 from typing import Any, Dict, List, Tuple
 
 from allennlp.common.util import JsonDict, sanitize
-from allennlp.data import Instance
+from allennlp.data import DatasetReader, Instance
+from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 
 from allencv.data.image_loading import ImageLoadError, ImageSource
@@ -32,6 +33,16 @@ class ImagePredictor(Predictor):
     image size in the batch, so no image is padded to a batchmate's size (padding would change
     what the model pools or normalizes over).
     """
+
+    @property
+    def model(self) -> Model:
+        """The model this predictor runs (e.g. for the service's `GET /info`)."""
+        return self._model
+
+    @property
+    def dataset_reader(self) -> DatasetReader:
+        """The reader that turns inputs into instances (the archive's validation reader)."""
+        return self._dataset_reader
 
     def predict(self, image: ImageSource) -> JsonDict:
         """Predicts on a path, encoded bytes, a PIL image, a numpy array or a tensor."""

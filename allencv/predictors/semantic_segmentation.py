@@ -10,12 +10,12 @@ from allennlp.common.util import JsonDict, sanitize
 from allennlp.data import Instance
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
-from pycocotools import mask as coco_mask
 from torchvision.utils import draw_segmentation_masks
 
 from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
 from allencv.data.dataset_readers.semantic_segmentation_directory import voc_palette
 from allencv.data.image_loading import ImageSource
+from allencv.optional_dependencies import import_optional
 from allencv.predictors.image_predictor import ImagePredictor, decode_base64_image
 
 MASK_FORMATS = ("png", "rle")
@@ -74,10 +74,17 @@ class SemanticSegmentationPredictor(ImagePredictor):
         self.palette = voc_palette()
 
     def predict(self, image: ImageSource) -> JsonDict:
+        return self.predict_instance(self._image_to_instance(image))
+
+    def predict_batch(self, images: List[ImageSource]) -> List[JsonDict]:
+        # The service's path: each instance keeps its original image for the overlay too.
+        return self.predict_batch_instance([self._image_to_instance(image) for image in images])
+
+    def _image_to_instance(self, image: ImageSource) -> Instance:
         instance = self._dataset_reader.text_to_instance(image)
         if self.overlay:
             self._keep_original_image(instance, image)
-        return self.predict_instance(instance)
+        return instance
 
     def _json_to_instance(self, json_dict: JsonDict) -> Instance:
         instance = super()._json_to_instance(json_dict)
@@ -127,7 +134,7 @@ class SemanticSegmentationPredictor(ImagePredictor):
             binary = numpy.asfortranarray(
                 numpy.stack([(mask == index).numpy() for index in indices], axis=-1).astype(numpy.uint8)
             )
-            encoded = coco_mask.encode(binary)
+            encoded = import_optional("pycocotools.mask", 'mask_format: "rle"').encode(binary)
             return {
                 name: {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
                 for name, rle in zip(names, encoded)

@@ -8,11 +8,9 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-import matplotlib
+import numpy
 
-matplotlib.use("Agg")  # files only, no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy  # noqa: E402
+from allencv.optional_dependencies import import_optional
 
 from allencv.reports.metrics_table import split_per_label, support_by_label  # noqa: E402
 
@@ -42,7 +40,10 @@ def plot_confusion_matrix(labels: List[str], counts: List[List[int]], path: Path
     matrix = numpy.array(counts, dtype=float)
     shares = matrix / numpy.maximum(matrix.sum(axis=1, keepdims=True), 1)
     side = max(4.0, 0.55 * len(labels) + 2.0)
-    figure, axes = plt.subplots(figsize=(side + 1.2, side))
+    # A Figure of its own, not pyplot's: it draws to a file with no display, and leaves
+    # matplotlib's backend (a notebook's, say) as it was.
+    figure = import_optional("matplotlib.figure", "The confusion-matrix picture").Figure(figsize=(side + 1.2, side))
+    axes = figure.subplots()
     image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the gold label")
     ticks = numpy.arange(len(labels))
@@ -60,7 +61,6 @@ def plot_confusion_matrix(labels: List[str], counts: List[List[int]], path: Path
     axes.set_title(title or "Confusion matrix")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def write_classification_report(metrics: Dict[str, Any], output_dir: str, top_pairs: int = 10) -> Dict[str, Path]:

@@ -14,8 +14,8 @@ from allencv.service.settings import ServiceSettings
 
 
 def describe_model(predictor: ImagePredictor, settings: ServiceSettings) -> JsonDict:
-    model = predictor._model
-    reader = predictor._dataset_reader
+    model = predictor.model
+    reader = predictor.dataset_reader
     return {
         "model_type": registered_name(Model, type(model)),
         "predictor": registered_name(Predictor, type(predictor)),
@@ -34,8 +34,8 @@ def describe_model(predictor: ImagePredictor, settings: ServiceSettings) -> Json
 
 def registered_name(base: Type[Registrable], subclass: type) -> str:
     """The name `subclass` is registered under as a `base`, else its class name."""
-    for name, (registered, _) in Registrable._registry[base].items():
-        if registered is subclass:
+    for name in base.list_available():
+        if base.resolve_class_name(name)[0] is subclass:
             return name
     return subclass.__name__
 

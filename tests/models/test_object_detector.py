@@ -3,6 +3,7 @@ import os
 import pytest
 import torch
 import torchvision
+from allennlp.common.testing.distributed_test import run_distributed_test
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 
@@ -75,3 +76,28 @@ def test_torchvision_detection_weights_by_name(torch_home):
     assert len(model(torch.rand(1, 3, 64, 64))["boxes"]) == 1
     with pytest.raises(ConfigurationError, match="not a Retinanet model; choose one of retinanet_resnet50_fpn"):
         Retinanet(shapes_vocab(), torchvision_model=name)
+
+
+def training_losses(image_seed: int) -> dict:
+    """The per-loss metrics of one training batch (one 64x64 image with one box), seeded."""
+    torch.manual_seed(0)
+    model = FasterRcnn(shapes_vocab(), backbone=ResnetEncoder("resnet18", weights=None, pool=None),
+                       fpn_channels=16, min_size=64, max_size=64)
+    model.train()
+    torch.manual_seed(image_seed)
+    image = torch.rand(1, 3, 64, 64)
+    model(image, boxes=[{"boxes": torch.tensor([[8.0, 8.0, 40.0, 40.0]]), "labels": torch.tensor([image_seed % 3 + 1])}])
+    return model
+
+
+def track_one_batch_each(rank: int, world_size: int, device: int, expected: dict) -> None:
+    assert training_losses(rank).get_metrics(reset=True) == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_distributed_processes_report_every_processs_losses():
+    alone = [training_losses(seed).get_metrics(reset=True) for seed in (0, 1)]
+    expected = {name: (alone[0][name] + alone[1][name]) / 2 for name in alone[0]}
+    assert expected != pytest.approx(alone[0], rel=1e-4)
+    # Spawned, not forked: a fork after this process's convolutions can hang in OpenMP.
+    run_distributed_test([-1, -1], track_one_batch_each, expected, start_method="spawn")

@@ -5,6 +5,8 @@ from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 
 from allencv.modules.im2im_encoders import Im2ImEncoder, TorchvisionEncoder
+from allencv.modules.im2im_encoders.torchvision_encoder import UNSUPPORTED
+from allencv.modules.pretrained import EXTRA_MODELS
 from tests.conftest import write_cached_weights
 
 
@@ -26,6 +28,31 @@ def test_static_feature_info_matches_the_forward_pass(model_name):
         assert features[entry.name].shape[1:] == (entry.channels, 64 // entry.stride, 64 // entry.stride)
     assert output.shape == (1, encoder.get_output_channels(), 2, 2)
     assert encoder.get_output_stride() == 32
+
+
+#: Every classification model the encoder claims to support (its docstring's list), but the four above.
+SUPPORTED = [
+    name for name in torchvision.models.list_models(module=torchvision.models) + list(EXTRA_MODELS)
+    if not any(name.startswith(prefix) for prefix in UNSUPPORTED)
+    and name not in ("resnet18", "mobilenet_v3_small", "shufflenet_v2_x0_5", "densenet121")
+]
+
+
+@pytest.mark.slow  # builds every supported torchvision classification model (randomly initialised)
+@pytest.mark.parametrize("model_name", SUPPORTED)
+def test_static_feature_info_of_every_supported_model_matches_its_forward_pass(model_name):
+    size = 128
+    encoder = TorchvisionEncoder(model_name).eval()
+    with torch.no_grad():
+        features = encoder.forward_features(torch.rand(1, 3, size, size))
+    info = encoder.get_feature_info()
+    assert [entry.name for entry in info] == list(features)
+    for entry in info:
+        channels, height, width = features[entry.name].shape[1:]
+        assert channels == entry.channels, entry
+        # Unpadded convolutions and pools (AlexNet's, SqueezeNet's) round the size down a little;
+        # a wrong stride would be off by a factor of 2.
+        assert size // entry.stride // 2 < height <= size // entry.stride and height == width, (entry, height)
 
 
 def test_resnet_stages_and_parameter_names():
@@ -77,3 +104,12 @@ def test_clear_errors():
         TorchvisionEncoder("resnet18", output_stage="layer9")
     with pytest.raises(ConfigurationError, match="frozen_stages must be between 0 and"):
         TorchvisionEncoder("resnet18", frozen_stages=9)
+
+
+@pytest.mark.parametrize("frozen_stages, frozen", [(1, ["conv1", "bn1"]), (2, ["conv1", "bn1", "layer1"])])
+def test_frozen_stages_freeze_what_the_docstring_says(frozen_stages, frozen):
+    # The docstring used to say that 1 freezes a ResNet's stem and layer1; it takes 2.
+    assert "so 1 freezes the stem and 2 the stem and `layer1`" in " ".join(TorchvisionEncoder.__doc__.split())
+    encoder = TorchvisionEncoder("resnet18", frozen_stages=frozen_stages)
+    trainable = {name.split(".")[1] for name, parameter in encoder.named_parameters() if parameter.requires_grad}
+    assert not trainable & set(frozen) and {"layer2", "layer3", "layer4"} <= trainable

@@ -106,3 +106,15 @@ def test_options_are_checked_and_it_is_the_default_predictor(model):
     assert TorchvisionSegmentation.default_predictor == "semantic_segmentation"
     assert Predictor.by_name("semantic_segmentation") is SemanticSegmentationPredictor
 
+
+
+def test_overlay_in_a_batch(half_and_half, image_file, tmp_path):
+    # `predict_batch` (the service's /predict_batch) used to end in KeyError: 'original_image'.
+    PIL.Image.new("RGB", (20, 12)).save(tmp_path / "small.png")
+    predictor = make_predictor(half_and_half, overlay=True, alpha=1.0)
+    encoded = base64.b64encode(image_file.read_bytes()).decode()
+    small = str(tmp_path / "small.png")
+    for outputs in (predictor.predict_batch_json([{"image": encoded}, {"image_path": small}]),
+                    predictor.predict_batch([PIL.Image.open(image_file), small])):
+        assert [decode_png(output["overlay"]).size for output in outputs] == [(40, 24), (20, 12)]
+        assert (numpy.asarray(decode_png(outputs[0]["overlay"]))[:, :20] == (0, 128, 0)).all()

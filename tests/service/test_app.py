@@ -261,7 +261,7 @@ class FailsOnBlackImages(ImageClassifierPredictor):
 def test_a_model_error_fails_only_its_request_and_the_server_keeps_running(
     trained_predictor, red_png, blue_png
 ):
-    predictor = FailsOnBlackImages(trained_predictor._model, trained_predictor._dataset_reader)
+    predictor = FailsOnBlackImages(trained_predictor.model, trained_predictor.dataset_reader)
     black = png_bytes(colour_image((0, 0, 0), size=8, seed=0).point(lambda value: 0))
     with client_for(predictor) as client:
         bodies = [black if n % 4 == 0 else (red_png if n % 2 else blue_png) for n in range(16)]

@@ -26,11 +26,11 @@ from tests.service.conftest import free_port
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="Chromium and chromedriver are not installed: run scripts/install_chromium.sh "
     "(Debian: apt-get install chromium chromium-driver) to run the browser test.",
-)
+)]
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ class BoxesAndMasksStandIn(ImagePredictor):
 
 @pytest.fixture(scope="module")
 def stand_in_url(trained_predictor):
-    predictor = BoxesAndMasksStandIn(trained_predictor._model, trained_predictor._dataset_reader)
+    predictor = BoxesAndMasksStandIn(trained_predictor.model, trained_predictor.dataset_reader)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(predictor), host="127.0.0.1", port=port, log_level="warning")

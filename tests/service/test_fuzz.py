@@ -11,6 +11,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from allencv.service import ServiceSettings, create_app
 
+pytestmark = pytest.mark.slow  # the API fuzzer
+
 MAX_EXAMPLES = 40
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -17,6 +17,8 @@ from allennlp.commands import main
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.training.pause_callback import MARKER
 
+pytestmark = pytest.mark.slow  # kill -9 and --recover
+
 CONFIG = FIXTURES / "colour_classifier_checkpointed.jsonnet"
 INCLUDES = ["--include-package", "allencv", "--include-package", "tests.training.pause_callback"]
 

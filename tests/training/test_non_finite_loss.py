@@ -7,6 +7,8 @@ from allennlp.commands import main
 
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # subprocess training
+
 
 def test_a_nan_loss_stops_the_run(colour_folders, tmp_path, monkeypatch):
     monkeypatch.setenv("TRAIN_PATH", str(colour_folders / "train"))

@@ -14,7 +14,9 @@ class ShardBatches(torch.utils.data.Sampler):
     every process must run the same number of batches: allennlp's trainer stops all of them when
     the first runs out, which would silently skip the rest of the others' data. So every shard
     yields the same number of batches, that of the largest shard (of the smallest with
-    `drop_last`); a smaller shard fills its last two batches a little less.
+    `drop_last`); a smaller shard fills its last two batches a little less, and a shard with
+    fewer items than batches repeats some of its items (as torch's `DistributedSampler` pads),
+    so that no batch is empty.
     """
 
     def __init__(
@@ -33,6 +35,8 @@ class ShardBatches(torch.utils.data.Sampler):
 
     def __iter__(self) -> Iterator[List[int]]:
         order = torch.randperm(self.shard_size).tolist() if self.shuffle else list(range(self.shard_size))
+        while order and len(order) < self.num_batches:
+            order += order[: self.num_batches - len(order)]
         start = 0
         for batches_left in range(self.num_batches, 0, -1):
             # Full batches first, leaving at least one index for each batch still to come.

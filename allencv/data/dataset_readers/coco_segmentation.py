@@ -6,7 +6,6 @@ import numpy
 import torch
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
-from pycocotools import mask as coco_mask
 
 from allencv.data.dataset_readers.coco_file import CocoFile, read_coco_file
 from allencv.data.dataset_readers.segmentation_dataset_reader import SegmentationDatasetReader
@@ -14,6 +13,7 @@ from allencv.data.dataset_readers.skipped_files import describe_counts
 from allencv.data.fields.mask_field import DEFAULT_IGNORE_INDEX
 from allencv.data.image_loading import ImageLoadError
 from allencv.data.transforms import ImageTransform
+from allencv.optional_dependencies import import_optional
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +142,7 @@ class CocoSegmentationReader(SegmentationDatasetReader):
                 "image size mismatch",
                 f"the file is {width}x{height} but the COCO file says {expected[1]}x{expected[0]}",
             )
+        coco_mask = import_optional("pycocotools.mask", "coco_segmentation")
         regions = []
         for annotation in coco.annotations[image["id"]]:
             try:
@@ -172,6 +173,7 @@ def segmentation_rle(segmentation: Any, height: int, width: int) -> Optional[Dic
     three points are left out, and `None` is returned when none is left), or an RLE, uncompressed
     (`counts` a list) or compressed (`counts` a string). Raises `BadSegmentation`.
     """
+    coco_mask = import_optional("pycocotools.mask", "coco_segmentation")
     if isinstance(segmentation, list):
         polygons = [polygon for polygon in segmentation if not isinstance(polygon, list) or len(polygon) >= MIN_POLYGON_COORDINATES]
         for polygon in polygons:

@@ -115,8 +115,8 @@ class ImageClassificationDirectoryReader(ImageDatasetReader, IndexedReader):
 
     def _is_only_reader(self) -> bool:
         # Under sharding, one worker sees only part of a label's files.
-        worker = self._worker_info
-        distributed = self._distributed_info
+        worker = self.get_worker_info()
+        distributed = self.get_distributed_info()
         return (worker is None or worker.num_workers == 1) and (
             distributed is None or distributed.world_size == 1
         )

@@ -9,6 +9,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.fields import Field, MetadataField
 from torchvision import tv_tensors
 
+from allencv.data.dataset_readers.extra_parameters import reject_extra_parameters
 from allencv.data.dataset_readers.skipped_files import SkippedFiles
 from allencv.data.image_loading import DEFAULT_MAX_PIXELS, ImageLoadError, ImageSource, load_image
 from allencv.data.transforms import ImagePipeline, ImageTransform
@@ -42,6 +43,8 @@ class ImageDatasetReader(DatasetReader):
         MiB). The cache belongs to the process that reads: the main process with the `torch`
         loader's `num_workers: 0`, or each worker with `persistent_workers: true` (each caching
         the images it reads, so up to `num_workers` times the memory); new workers start empty.
+    max_instances : `int`, optional
+        Read at most this many instances (see allennlp's `DatasetReader`).
     """
 
     def __init__(
@@ -50,9 +53,19 @@ class ImageDatasetReader(DatasetReader):
         on_error: str = "skip",
         max_image_pixels: int = DEFAULT_MAX_PIXELS,
         decoded_cache_mb: int = 0,
-        **kwargs,
+        max_instances: Optional[int] = None,
+        serialization_dir: Optional[str] = None,
+        **extra_parameters,
     ) -> None:
-        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        # Subclasses pass on what they do not take themselves: a key no reader takes (a misspelt
+        # one) is named here, as allennlp names a model's, instead of ending in a TypeError.
+        reject_extra_parameters(self, extra_parameters)
+        super().__init__(
+            max_instances=max_instances,
+            manual_distributed_sharding=True,
+            manual_multiprocess_sharding=True,
+            serialization_dir=serialization_dir,
+        )
         if on_error not in ON_ERROR_CHOICES:
             raise ConfigurationError(
                 f"dataset_reader.on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}."

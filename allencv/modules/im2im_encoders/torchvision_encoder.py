@@ -62,8 +62,9 @@ class TorchvisionEncoder(Im2ImEncoder):
         `"avg"` or `"max"` global pooling of the output to `1x1`; null (the default) keeps the map.
     frozen_stages : `int`, optional (default = `0`)
         Freezes everything up to and including the `frozen_stages`-th entry of
-        `get_feature_info()` (e.g. 1 for a ResNet's stem and `layer1`): no gradients, and batch
-        norm kept in eval mode.
+        `get_feature_info()`: no gradients, and batch norm kept in eval mode. A ResNet's entries
+        are its stem (`relu`, stride 2), then `layer1` to `layer4`, so 1 freezes the stem and 2
+        the stem and `layer1`.
     """
 
     def __init__(

@@ -6,14 +6,17 @@ import numpy
 import torch
 import torch.distributed as dist
 from allennlp.training.metrics.metric import Metric
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 from torchvision.models.detection import KeypointRCNN_ResNet50_FPN_Weights
 
-#: COCO's per-keypoint OKS sigmas of its person keypoints (pycocotools' defaults), by name.
+from allencv.optional_dependencies import import_optional
+
+#: COCO's per-keypoint OKS sigmas of its person keypoints, by name: pycocotools' defaults
+#: (`COCOeval(iouType="keypoints").params.kpt_oks_sigmas`), written out so that reading them
+#: needs no pycocotools.
 COCO_PERSON_SIGMAS = dict(zip(
     KeypointRCNN_ResNet50_FPN_Weights.DEFAULT.meta["keypoint_names"],
-    COCOeval(iouType="keypoints").params.kpt_oks_sigmas.tolist(),
+    [0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062,
+     0.107, 0.107, 0.087, 0.087, 0.089, 0.089],
 ))
 #: The OKS sigma of a keypoint COCO does not name.
 DEFAULT_SIGMA = 0.05
@@ -110,16 +113,18 @@ class KeypointAveragePrecision(Metric):
             return {}
         if not results:
             return {"keypoint_map": 0.0, "keypoint_map_50": 0.0, "keypoint_map_75": 0.0, "keypoint_mar": 0.0}
+        coco = import_optional("pycocotools.coco", "keypoint_average_precision")
+        cocoeval = import_optional("pycocotools.cocoeval", "keypoint_average_precision")
         # pycocotools reports its progress on stdout.
         with contextlib.redirect_stdout(io.StringIO()):
-            coco_gold = COCO()
+            coco_gold = coco.COCO()
             coco_gold.dataset = {
                 "images": [{"id": image_id} for image_id in range(len(images))],
                 "annotations": gold_annotations,
                 "categories": [{"id": category} for category in sorted(categories)],
             }
             coco_gold.createIndex()
-            evaluation = COCOeval(coco_gold, coco_gold.loadRes(results), iouType="keypoints")
+            evaluation = cocoeval.COCOeval(coco_gold, coco_gold.loadRes(results), iouType="keypoints")
             evaluation.params.kpt_oks_sigmas = self.sigmas
             evaluation.evaluate()
             evaluation.accumulate()

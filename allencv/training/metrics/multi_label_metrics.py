@@ -1,11 +1,10 @@
 from typing import Dict, List, Optional
 
 import torch
+import torch.distributed as dist
 from allennlp.training.metrics.metric import Metric
-from torchmetrics.functional.classification import (
-    multilabel_average_precision,
-    multilabel_f1_score,
-)
+
+from allencv.optional_dependencies import import_optional
 
 
 @Metric.register("multi_label")
@@ -14,7 +13,8 @@ class MultiLabelMetrics(Metric):
     Multi-label classification metrics over every instance seen since the last reset (the scores
     are kept, since average precision needs them all): `mAP` (the mean over labels of each label's
     average precision, labels without a positive instance left out), and `micro_f1` and `macro_f1`
-    of the labels whose probability is at least `threshold`. Computed with torchmetrics.
+    of the labels whose probability is at least `threshold`. Computed with torchmetrics, over
+    every process's instances in distributed training (gathered, like allennlp's metrics).
 
     Registered as a `Metric` with name "multi_label".
 
@@ -54,9 +54,18 @@ class MultiLabelMetrics(Metric):
         self._gold.append(gold_labels.long().cpu())
 
     def get_metric(self, reset: bool = False) -> Dict[str, float]:
-        if not self._probs:
+        probs, gold = self._probs, self._gold
+        if dist.is_available() and dist.is_initialized():
+            gathered: List[List[List[torch.Tensor]]] = [[] for _ in range(dist.get_world_size())]
+            dist.all_gather_object(gathered, [probs, gold])
+            probs = [batch for worker_probs, _ in gathered for batch in worker_probs]
+            gold = [batch for _, worker_gold in gathered for batch in worker_gold]
+        if not probs:
             return {"mAP": 0.0, "micro_f1": 0.0, "macro_f1": 0.0}
-        probs, gold = torch.cat(self._probs), torch.cat(self._gold)
+        functional = import_optional("torchmetrics.functional.classification", "MultiLabelMetrics")
+        multilabel_average_precision = functional.multilabel_average_precision
+        multilabel_f1_score = functional.multilabel_f1_score
+        probs, gold = torch.cat(probs), torch.cat(gold)
         arguments = dict(num_labels=self._num_labels, threshold=self._threshold)
         has_positive = gold.sum(dim=0) > 0
         # (num_labels,): NaN-free only for labels that have a positive instance.

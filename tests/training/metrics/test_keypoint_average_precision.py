@@ -7,6 +7,7 @@ from allennlp.common.testing.distributed_test import run_distributed_test
 
 from allencv.training.metrics import KeypointAveragePrecision
 from allencv.training.metrics.keypoint_average_precision import COCO_PERSON_SIGMAS
+from pycocotools.cocoeval import COCOeval
 
 # One gold object: a 10x10 box (area 100) with three keypoints, the last labelled but hidden.
 GOLD = [{
@@ -64,6 +65,8 @@ def test_nothing_is_reported_without_labelled_gold_keypoints():
 def test_coco_person_sigmas_by_name():
     assert len(COCO_PERSON_SIGMAS) == 17
     assert COCO_PERSON_SIGMAS["nose"] == pytest.approx(0.026) and COCO_PERSON_SIGMAS["left_hip"] == pytest.approx(0.107)
+    # The table written out is pycocotools' own.
+    assert list(COCO_PERSON_SIGMAS.values()) == pytest.approx(COCOeval(iouType="keypoints").params.kpt_oks_sigmas.tolist())
 
 
 def score_half_of_the_images(rank: int, world_size: int, device: int, expected: dict) -> None:
@@ -72,6 +75,7 @@ def score_half_of_the_images(rank: int, world_size: int, device: int, expected: 
     assert metric.get_metric(reset=True) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_distributed_processes_score_every_processs_images():
     # Rank 0 sees an exact image, rank 1 one 1 px off; each reports the AP of both together.
     metric = KeypointAveragePrecision([0.05] * 3)
