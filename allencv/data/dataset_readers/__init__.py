@@ -12,3 +12,4 @@ from allencv.data.dataset_readers.semantic_segmentation_directory import (
     SemanticSegmentationDirectoryReader,
 )
 from allencv.data.dataset_readers.coco_segmentation import CocoSegmentationReader
+from allencv.data.dataset_readers.image_text_manifest import ImageTextManifestReader

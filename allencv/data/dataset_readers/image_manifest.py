@@ -93,11 +93,14 @@ class ImageManifestReader(ImageDatasetReader):
             if isinstance(row, BadRowError):
                 self._skip(row)
                 continue
-            path, labels = row
-            image = self.try_load_image(path)
+            image = self.try_load_image(row[0])
             if image is not None:
-                yield self.text_to_instance(image, labels, image_path=str(path))
+                yield self._row_instance(image, row)
         self.skipped.log(logger, str(manifest))
+
+    def _row_instance(self, image: ImageSource, row: Row) -> Instance:
+        path, labels = row
+        return self.text_to_instance(image, labels, image_path=str(path))
 
     def _skip(self, error: BadRowError) -> None:
         if self.on_error == "raise":
@@ -106,11 +109,15 @@ class ImageManifestReader(ImageDatasetReader):
 
     def _rows(self, manifest: Path) -> Iterator[Union[Row, BadRowError]]:
         if MANIFEST_FORMATS[manifest.suffix.lower()] == "csv":
-            records = _csv_records(manifest, {"path_column": self.path_column, "label_column": self.label_column})
+            records = _csv_records(manifest, self._csv_columns())
         else:
             records = _jsonl_records(manifest)
         for where, record in records:
             yield record if isinstance(record, BadRowError) else self._parse(where, manifest.parent, record)
+
+    def _csv_columns(self) -> Dict[str, str]:
+        """The columns a CSV header must have, by the config key that names each."""
+        return {"path_column": self.path_column, "label_column": self.label_column}
 
     def _parse(self, where: str, folder: Path, record: Dict[str, Any]) -> Union[Row, BadRowError]:
         path = record.get(self.path_column)
