@@ -152,3 +152,11 @@ def multi_label_manifests(tmp_path_factory) -> Dict[str, Path]:
         "train": write_multi_label_manifest(root / "train", count=48, seed=0),
         "valid": write_multi_label_manifest(root / "valid", count=16, seed=1),
     }
+
+
+@pytest.fixture(scope="session")
+def caption_match_manifests(tmp_path_factory) -> Dict[str, Path]:
+    """`train` and `valid` manifests of a small generated caption-match task (16 px images)."""
+    from allencv.datasets.caption_match import write_caption_match
+
+    return write_caption_match(str(tmp_path_factory.mktemp("caption_match")), size=16, splits={"train": 48, "valid": 16})

@@ -7,7 +7,10 @@ from allennlp.models import Model
 from tests.conftest import REPO_ROOT, write_cached_weights
 
 #: Configs that read manifests instead of label folders: the fixture of their data.
-MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
+MANIFEST_CONFIGS = {
+    "multi_label_classifier.jsonnet": "multi_label_manifests",
+    "image_text_classifier.jsonnet": "caption_match_manifests",
+}
 #: Configs that read the generated detection shapes (COCO JSON with keypoints).
 DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.jsonnet"}
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
