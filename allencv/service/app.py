@@ -20,7 +20,7 @@ from allencv.predictors.image_predictor import ImagePredictor
 from allencv.service import openapi
 from allencv.service.batcher import PredictionBatcher
 from allencv.service.body_limit import BodySizeLimit
-from allencv.service.inputs import DecodedImage, InputError, decode_input, describe, read_inputs
+from allencv.service.inputs import DecodedImage, InputError, check_text, decode_input, describe, read_inputs
 from allencv.service.model_info import describe_model
 from allencv.service.settings import ServiceSettings
 from allencv.version import VERSION
@@ -43,7 +43,9 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
       predictor's JSON.
     - `POST /predict_batch`: several images (multipart field `images`, or JSON `{"instances":
       [...]}`); returns a list with one prediction, or one `{"error", "input"}` record, per image.
-    - `GET /health`, `GET /info` (model type, labels, input size, limits), `GET /` (the web page)
+    - A model with text inputs (`/info`'s `text_inputs`) also takes each image's `text`: a
+      `"text"` key in JSON (a string, or an object by text column) or a multipart `text` field.
+    - `GET /health`, `GET /info` (model type, labels, input size, text inputs, limits), `GET /` (the web page)
       and `GET /docs` (the OpenAPI page).
 
     Refused inputs get a 4xx and a model failure a 500, each with `{"error": message}`.
@@ -87,8 +89,9 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
 
     async def predict_images(images: List[DecodedImage]) -> List[JsonDict]:
         try:
+            texts = [decoded.text for decoded in images] if info["text_inputs"] else None
             predictions = await asyncio.wrap_future(
-                batcher.submit([decoded.image for decoded in images])
+                batcher.submit([decoded.image for decoded in images], texts)
             )
         except Exception as error:
             raise ModelError(
@@ -118,6 +121,7 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
         """Predicts on one image: the predictor's JSON."""
         raw = (await read_inputs(request, many=False, max_items=1))[0]
         decoded = await run_in_threadpool(decode_input, raw, settings)
+        check_text(decoded, info["text_inputs"], "The input")
         return JSONResponse((await predict_images([decoded]))[0])
 
     @app.post("/predict_batch", openapi_extra=openapi.BATCH_BODY, responses=openapi.BATCH_RESPONSES)
@@ -132,7 +136,9 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
         positions: List[int] = []
         for position, raw in enumerate(inputs):
             try:
-                decoded.append(await run_in_threadpool(decode_input, raw, settings))
+                decoded_input = await run_in_threadpool(decode_input, raw, settings)
+                check_text(decoded_input, info["text_inputs"], f"Input {position}")
+                decoded.append(decoded_input)
                 positions.append(position)
             except InputError as error:
                 outputs[position] = {"error": str(error), "input": describe(raw)}

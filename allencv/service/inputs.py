@@ -17,8 +17,9 @@ from allencv.data.image_loading import ImageLoadError, load_image
 from allencv.predictors.image_predictor import BadInputError, decode_base64_image
 from allencv.service.settings import ServiceSettings
 
-#: The keys of a JSON input.
-INPUT_KEYS = ("image", "image_path")
+#: The keys of a JSON input: one of the image keys, and the text of a model with text inputs.
+INPUT_KEYS = ("image", "image_path", "text")
+IMAGE_KEYS = ("image", "image_path")
 
 
 class InputError(ValueError):
@@ -35,6 +36,8 @@ class Upload:
 
     filename: str
     data: bytes
+    #: The form's `text` field, for a model with text inputs.
+    text: Optional[str] = None
 
 
 #: One input of a request: an uploaded file, or a JSON object checked by `check_json_input`.
@@ -46,6 +49,8 @@ class DecodedImage:
     image: tv_tensors.Image
     #: The input's `image_path`, echoed in its prediction.
     image_path: Optional[str] = None
+    #: The input's text (a string, or an object by text column), for a model with text inputs.
+    text: Optional[Union[str, Dict[str, str]]] = None
 
 
 async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawInput]:
@@ -108,20 +113,25 @@ def check_json_input(raw: Any, where: str) -> None:
         raise InputError(
             422, f"{where} has unknown key(s) {unknown}; give 'image' (base64) or 'image_path'."
         )
-    if len(raw) != 1:
+    image_keys = [key for key in raw if key in IMAGE_KEYS]
+    if len(image_keys) != 1:
         raise InputError(
             422,
             f"{where} needs exactly one of 'image' (the image file as base64) and 'image_path'.",
         )
-    key, value = next(iter(raw.items()))
+    key, value = image_keys[0], raw[image_keys[0]]
     if not isinstance(value, str):
         raise InputError(422, f"{where}: {key!r} must be a string, not {type(value).__name__}.")
+    text = raw.get("text", "")
+    if not (isinstance(text, str) or isinstance(text, dict) and all(isinstance(item, str) for item in text.values())):
+        raise InputError(422, f"{where}: 'text' must be a string or an object of strings by text column.")
 
 
 async def _multipart_inputs(request: Request, many: bool, max_items: int) -> List[Upload]:
     field = "images" if many else "image"
     async with request.form(max_files=max_items + 1) as form:
         values = form.getlist(field)
+        texts = form.getlist("text")
         if not values:
             raise InputError(422, f"The form has no {field!r} field; put the image file(s) in it.")
         uploads = []
@@ -129,6 +139,10 @@ async def _multipart_inputs(request: Request, many: bool, max_items: int) -> Lis
             if not isinstance(value, UploadFile):
                 raise InputError(422, f"The form field {field!r} must be a file, not text.")
             uploads.append(Upload(value.filename or "(unnamed upload)", await value.read()))
+        if texts and (len(texts) != len(uploads) or not all(isinstance(text, str) for text in texts)):
+            raise InputError(422, f"The form has {len(texts)} 'text' field(s) for {len(uploads)} image(s); give one text per image.")
+        for upload, text in zip(uploads, texts):
+            upload.text = text
     if not many and len(uploads) > 1:
         raise InputError(422, f"Send one file in {field!r}; use /predict_batch for several.")
     return uploads
@@ -137,15 +151,38 @@ async def _multipart_inputs(request: Request, many: bool, max_items: int) -> Lis
 def decode_input(raw: RawInput, settings: ServiceSettings) -> DecodedImage:
     """Decodes one upload or checked JSON input, raising `InputError` if it is no usable image."""
     if isinstance(raw, Upload):
-        return DecodedImage(_load(raw.data, raw.filename, settings))
+        return DecodedImage(_load(raw.data, raw.filename, settings), text=raw.text)
     if "image" in raw:
         try:
             data = decode_base64_image(raw["image"])
         except BadInputError as error:
             raise InputError(400, str(error))
-        return DecodedImage(_load(data, "'image'", settings))
+        return DecodedImage(_load(data, "'image'", settings), text=raw.get("text"))
     path = resolve_image_path(raw["image_path"], settings.image_dir)
-    return DecodedImage(_load(path, str(raw["image_path"]), settings), image_path=raw["image_path"])
+    return DecodedImage(
+        _load(path, str(raw["image_path"]), settings), image_path=raw["image_path"], text=raw.get("text")
+    )
+
+
+def check_text(decoded: DecodedImage, text_inputs: List[str], where: str) -> None:
+    """Raises a 422 unless `decoded` has a text exactly when the model has text inputs."""
+    if text_inputs and decoded.text is None:
+        raise InputError(422, f"{where}: this model also reads text; give 'text' ({', '.join(text_inputs)}).")
+    if not text_inputs and decoded.text is not None:
+        raise InputError(422, f"{where}: this model reads images only; leave out 'text'.")
+    if isinstance(decoded.text, str) and len(text_inputs) > 1:  # a form field holding a JSON object
+        try:
+            decoded.text = json.loads(decoded.text)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    if len(text_inputs) > 1 and not (
+        isinstance(decoded.text, dict)
+        and sorted(decoded.text) == sorted(text_inputs)
+        and all(isinstance(text, str) for text in decoded.text.values())
+    ):
+        raise InputError(422, f"{where}: 'text' must be an object with a string for each of {', '.join(text_inputs)}.")
+    if len(text_inputs) == 1 and isinstance(decoded.text, dict) and list(decoded.text) != text_inputs:
+        raise InputError(422, f"{where}: 'text' must be a string, or an object with key {text_inputs[0]!r}.")
 
 
 def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
@@ -183,6 +220,6 @@ def describe(raw: RawInput) -> JsonDict:
     if isinstance(raw, Upload):
         return {"filename": raw.filename}
     return {
-        key: value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
+        key: value if not isinstance(value, str) or len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
         for key, value in raw.items()
     }
