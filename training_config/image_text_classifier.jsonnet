@@ -43,11 +43,11 @@ local reader = {
     use_image: true,
     use_text: true,
   },
-  data_loader: { type: "torch", batch_size: 32, shuffle: true },
+  data_loader: { type: "torch", batch_size: 64, shuffle: true },
   validation_data_loader: { type: "torch", batch_size: 256 },
   trainer: {
     optimizer: { type: "adam", lr: 0.003 },
-    num_epochs: 10,
+    num_epochs: 12,
     validation_metric: "+accuracy",
     cuda_device: -1,
   },
