@@ -161,3 +161,11 @@ def write_colour_shards(root: Path, per_class: int = 8, shard_size: int = 5, siz
     write_colour_folder(root / "folder", per_class=per_class, size=size)
     write_shards(root / "folder", root / "shards", shard_size=shard_size)
     return root / "shards"
+
+
+@pytest.fixture(scope="session")
+def caption_match_manifests(tmp_path_factory) -> Dict[str, Path]:
+    """`train` and `valid` manifests of a small generated caption-match task (16 px images)."""
+    from allencv.datasets.caption_match import write_caption_match
+
+    return write_caption_match(str(tmp_path_factory.mktemp("caption_match")), size=16, splits={"train": 48, "valid": 16})

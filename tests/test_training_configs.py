@@ -18,7 +18,10 @@ from tests.conftest import COLOURS, REPO_ROOT, colour_image, write_cached_weight
 pytestmark = pytest.mark.slow  # trains every shipped config
 
 #: Configs that read manifests instead of label folders: the fixture of their data.
-MANIFEST_CONFIGS = {"multi_label_classifier.jsonnet": "multi_label_manifests"}
+MANIFEST_CONFIGS = {
+    "multi_label_classifier.jsonnet": "multi_label_manifests",
+    "image_text_classifier.jsonnet": "caption_match_manifests",
+}
 #: Configs that read the generated detection shapes (COCO JSON with keypoints).
 DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.jsonnet"}
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))

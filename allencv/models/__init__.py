@@ -8,3 +8,4 @@ from allencv.models.fcos import Fcos
 from allencv.models.multi_label_classifier import MultiLabelImageClassifier
 from allencv.models.semantic_segmentation import SemanticSegmentation
 from allencv.models.torchvision_segmentation import TorchvisionSegmentation
+from allencv.models.image_text_classifier import ImageTextClassifier

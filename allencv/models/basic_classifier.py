@@ -151,6 +151,19 @@ class BasicImageClassifier(VisionModel):
             logits = probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
         else:
             logits = self._logits(image)
+        return self._classification_output(logits, label, targets, metadata)
+
+    def _classification_output(
+        self,
+        logits: torch.Tensor,
+        label: Optional[torch.LongTensor],
+        targets: Optional[torch.Tensor],
+        metadata: Optional[List[Dict[str, Any]]],
+    ) -> Dict[str, Any]:
+        """
+        The output dictionary of `(batch_size, num_labels)` logits; with a `label`, the loss
+        against `targets` (the label indices or soft targets) and the metrics' update.
+        """
         output_dict: Dict[str, Any] = {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
         paths = [item.get("image_path") for item in metadata or []]
         if any(path is not None for path in paths):

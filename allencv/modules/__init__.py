@@ -4,3 +4,4 @@ from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
 from allencv.modules.batch_augmentations import BatchAugmentation
 from allencv.modules.segmentation_decoders import SegmentationDecoder
+from allencv.modules.fusions import Fusion

@@ -3,3 +3,4 @@ from allencv.predictors.image_classifier import ImageClassifierPredictor
 from allencv.predictors.object_detector import ObjectDetectorPredictor
 from allencv.predictors.multi_label_classifier import MultiLabelImageClassifierPredictor
 from allencv.predictors.semantic_segmentation import SemanticSegmentationPredictor
+from allencv.predictors.image_text_classifier import ImageTextClassifierPredictor

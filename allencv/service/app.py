@@ -24,6 +24,7 @@ from allencv.service.inputs import (
     DecodedImage,
     InputError,
     PreparedInput,
+    check_text,
     RawInput,
     decode_input,
     describe,
@@ -54,8 +55,10 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
       predictor's JSON.
     - `POST /predict_batch`: several images (multipart field `images`, or JSON `{"instances":
       [...]}`); returns a list with one prediction, or one `{"error", "input"}` record, per image.
-    - `GET /health`, `GET /info` (model type, labels, input size, limits), `GET /` (the web page)
-      and `GET /docs` (a page describing the API, loading nothing from outside).
+    - A model with text inputs (`/info`'s `text_inputs`) also takes each image's `text`: a
+      `"text"` key in JSON (a string, or an object by text column) or a multipart `text` field.
+    - `GET /health`, `GET /info` (model type, labels, input size, text inputs, limits), `GET /`
+      (the web page) and `GET /docs` (a page describing the API, loading nothing from outside).
 
     Refused inputs get a 4xx and a model failure a 500, each with `{"error": message}`.
     """
@@ -106,8 +109,9 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
 
     async def predict_images(images: List[DecodedImage]) -> List[JsonDict]:
         try:
+            texts = [decoded.text for decoded in images] if info["text_inputs"] else None
             predictions = await asyncio.wrap_future(
-                batcher.submit([decoded.image for decoded in images])
+                batcher.submit([decoded.image for decoded in images], texts)
             )
         except Exception as error:
             raise ModelError(
@@ -147,6 +151,7 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
         for position, raw in enumerate(inputs):
             try:
                 prepared[position] = await run_in_threadpool(prepare_input, raw, settings)
+                check_text(prepared[position], info["text_inputs"], f"Input {position}" if many else "The input")
             except InputError as error:
                 if not many:
                     raise

@@ -3,7 +3,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import torch
 from allennlp.common.util import JsonDict
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class _Job:
     images: List[tv_tensors.Image]
+    texts: Optional[List[Any]] = None
     future: Future = field(default_factory=Future)
 
 
@@ -45,12 +46,15 @@ class PredictionBatcher:
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
 
-    def submit(self, images: List[tv_tensors.Image]) -> "Future[List[JsonDict]]":
-        """A future for the predictions on `images` (at most `max_batch_size` of them), in order."""
+    def submit(self, images: List[tv_tensors.Image], texts: Optional[List[Any]] = None) -> "Future[List[JsonDict]]":
+        """
+        A future for the predictions on `images` (at most `max_batch_size` of them), in order;
+        with `texts` (one per image) for a model with text inputs.
+        """
         if not 0 < len(images) <= self.max_batch_size:
             raise ValueError(f"A job takes 1 to {self.max_batch_size} images, got {len(images)}.")
         self._start()
-        job = _Job(images)
+        job = _Job(images, texts)
         self._queue.put(job)
         return job.future
 
@@ -98,9 +102,13 @@ class PredictionBatcher:
         if not jobs:
             return
         images = [image for job in jobs for image in job.images]
+        texts = [text for job in jobs for text in job.texts or []]
         try:
             with torch.inference_mode():
-                predictions = self.predictor.predict_batch(images)
+                if texts:
+                    predictions = self.predictor.predict_batch(images, texts)  # type: ignore[call-arg]
+                else:
+                    predictions = self.predictor.predict_batch(images)
         except Exception as error:
             if len(jobs) > 1:
                 for job in jobs:

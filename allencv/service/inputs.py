@@ -17,8 +17,9 @@ from allencv.data.image_loading import ImageLoadError, image_size, load_image, r
 from allencv.predictors.image_predictor import BadInputError, decode_base64_image
 from allencv.service.settings import ServiceSettings
 
-#: The keys of a JSON input.
-INPUT_KEYS = ("image", "image_path")
+#: The keys of a JSON input: one of the image keys, and the text of a model with text inputs.
+INPUT_KEYS = ("image", "image_path", "text")
+IMAGE_KEYS = ("image", "image_path")
 
 
 class InputError(ValueError):
@@ -36,6 +37,8 @@ class Upload:
 
     filename: str
     data: bytes
+    #: The form's `text` field, for a model with text inputs.
+    text: Optional[str] = None
 
 
 #: One input of a request: an uploaded file, or a JSON object checked by `check_json_input`.
@@ -47,6 +50,8 @@ class DecodedImage:
     image: tv_tensors.Image
     #: The input's `image_path`, echoed in its prediction.
     image_path: Optional[str] = None
+    #: The input's text (a string, or an object by text column), for a model with text inputs.
+    text: Optional[Union[str, Dict[str, str]]] = None
 
 
 async def read_inputs(request: Request, many: bool, max_items: int) -> List[RawInput]:
@@ -110,20 +115,25 @@ def check_json_input(raw: Any, where: str) -> None:
         raise InputError(
             422, f"{where} has unknown key(s) {unknown}; give 'image' (base64) or 'image_path'."
         )
-    if len(raw) != 1:
+    image_keys = [key for key in raw if key in IMAGE_KEYS]
+    if len(image_keys) != 1:
         raise InputError(
             422,
             f"{where} needs exactly one of 'image' (the image file as base64) and 'image_path'.",
         )
-    key, value = next(iter(raw.items()))
+    key, value = image_keys[0], raw[image_keys[0]]
     if not isinstance(value, str):
         raise InputError(422, f"{where}: {key!r} must be a string, not {type(value).__name__}.")
+    text = raw.get("text", "")
+    if not (isinstance(text, str) or isinstance(text, dict) and all(isinstance(item, str) for item in text.values())):
+        raise InputError(422, f"{where}: 'text' must be a string or an object of strings by text column.")
 
 
 async def _multipart_inputs(request: Request, many: bool, max_items: int) -> List[Upload]:
     field = "images" if many else "image"
     async with request.form(max_files=max_items + 1) as form:
         values = form.getlist(field)
+        texts = form.getlist("text")
         if not values:
             raise InputError(422, f"The form has no {field!r} field; put the image file(s) in it.")
         uploads = []
@@ -131,6 +141,10 @@ async def _multipart_inputs(request: Request, many: bool, max_items: int) -> Lis
             if not isinstance(value, UploadFile):
                 raise InputError(422, f"The form field {field!r} must be a file, not text.")
             uploads.append(Upload(value.filename or "(unnamed upload)", await value.read()))
+        if texts and (len(texts) != len(uploads) or not all(isinstance(text, str) for text in texts)):
+            raise InputError(422, f"The form has {len(texts)} 'text' field(s) for {len(uploads)} image(s); give one text per image.")
+        for upload, text in zip(uploads, texts):
+            upload.text = text
     if not many and len(uploads) > 1:
         raise InputError(422, f"Send one file in {field!r}; use /predict_batch for several.")
     return uploads
@@ -145,6 +159,8 @@ class PreparedInput:
     pixels: int
     #: The input's `image_path`, echoed in its prediction.
     image_path: Optional[str] = None
+    #: The input's text (a string, or an object by text column), for a model with text inputs.
+    text: Optional[Union[str, Dict[str, str]]] = None
 
 
 def prepare_input(raw: RawInput, settings: ServiceSettings) -> PreparedInput:
@@ -154,20 +170,21 @@ def prepare_input(raw: RawInput, settings: ServiceSettings) -> PreparedInput:
     """
     image_path = None
     if isinstance(raw, Upload):
-        data, name = raw.data, raw.filename
+        data, name, text = raw.data, raw.filename, raw.text
     elif "image" in raw:
         try:
-            data, name = decode_base64_image(raw["image"]), "'image'"
+            data, name, text = decode_base64_image(raw["image"]), "'image'", raw.get("text")
         except BadInputError as error:
             raise InputError(400, str(error))
     else:
+        text = raw.get("text")
         image_path, name = raw["image_path"], raw["image_path"]
         data = _read_file(resolve_image_path(image_path, settings.image_dir), name, settings)
     try:
         width, height = image_size(data, name, settings.max_image_pixels)
     except ImageLoadError as error:
         raise _refusal(name, error)
-    return PreparedInput(data, name, width * height, image_path)
+    return PreparedInput(data, name, width * height, image_path, text)
 
 
 def decode_input(prepared: PreparedInput, settings: ServiceSettings) -> DecodedImage:
@@ -176,7 +193,7 @@ def decode_input(prepared: PreparedInput, settings: ServiceSettings) -> DecodedI
         image = load_image(prepared.data, max_pixels=settings.max_image_pixels)
     except (ImageLoadError, ValueError, OSError) as error:
         raise _refusal(prepared.name, error)
-    return DecodedImage(image, prepared.image_path)
+    return DecodedImage(image, prepared.image_path, text=prepared.text)
 
 
 def _read_file(path: Path, name: str, settings: ServiceSettings) -> bytes:
@@ -187,6 +204,27 @@ def _read_file(path: Path, name: str, settings: ServiceSettings) -> bytes:
         # Say the client's own path, never where the image folder is on the server.
         error.reason = error.reason.replace(str(path), name)
         raise _refusal(name, error)
+
+
+def check_text(decoded: PreparedInput, text_inputs: List[str], where: str) -> None:
+    """Raises a 422 unless `decoded` has a text exactly when the model has text inputs."""
+    if text_inputs and decoded.text is None:
+        raise InputError(422, f"{where}: this model also reads text; give 'text' ({', '.join(text_inputs)}).")
+    if not text_inputs and decoded.text is not None:
+        raise InputError(422, f"{where}: this model reads images only; leave out 'text'.")
+    if isinstance(decoded.text, str) and len(text_inputs) > 1:  # a form field holding a JSON object
+        try:
+            decoded.text = json.loads(decoded.text)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    if len(text_inputs) > 1 and not (
+        isinstance(decoded.text, dict)
+        and sorted(decoded.text) == sorted(text_inputs)
+        and all(isinstance(text, str) for text in decoded.text.values())
+    ):
+        raise InputError(422, f"{where}: 'text' must be an object with a string for each of {', '.join(text_inputs)}.")
+    if len(text_inputs) == 1 and isinstance(decoded.text, dict) and list(decoded.text) != text_inputs:
+        raise InputError(422, f"{where}: 'text' must be a string, or an object with key {text_inputs[0]!r}.")
 
 
 def resolve_image_path(value: str, image_dir: Optional[Path]) -> Path:
@@ -221,6 +259,6 @@ def describe(raw: RawInput) -> JsonDict:
     if isinstance(raw, Upload):
         return {"filename": raw.filename}
     return {
-        key: value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
+        key: value if not isinstance(value, str) or len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
         for key, value in raw.items()
     }

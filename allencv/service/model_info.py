@@ -21,6 +21,7 @@ def describe_model(predictor: ImagePredictor, settings: ServiceSettings) -> Json
         "predictor": registered_name(Predictor, type(predictor)),
         "labels": labels(model, getattr(reader, "label_namespace", "labels")),
         "input_size": input_size(reader),
+        "text_inputs": list(getattr(reader, "text_columns", [])),
         "limits": {
             "max_upload_bytes": settings.max_upload_bytes,
             "max_image_pixels": settings.max_image_pixels,

@@ -22,6 +22,11 @@ JSON_INPUT = {
             "type": "string",
             "description": "A file inside the server's --image-dir (refused with 403 without one).",
         },
+        "text": {
+            "anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}],
+            "description": "The image's text, for a model with text inputs (`/info`'s `text_inputs`): "
+            "a string, or an object by text input.",
+        },
     },
     "additionalProperties": False,
 }
@@ -121,6 +126,7 @@ INFO_RESPONSES = {
                         "model_type": {"type": "string"},
                         "predictor": {"type": "string"},
                         "labels": {"type": "array", "items": {"type": "string"}},
+                        "text_inputs": {"type": "array", "items": {"type": "string"}},
                         "input_size": {
                             "anyOf": [
                                 {"type": "array", "items": {"type": "integer"}},

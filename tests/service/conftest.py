@@ -15,8 +15,11 @@ from typing import Iterator, Tuple
 
 import httpx
 import pytest
+import torch
 from allennlp.commands.train import train_model
 from allennlp.common import Params
+from allennlp.data import Vocabulary
+from allennlp.models import Model
 from allennlp.predictors import Predictor
 
 from allencv.predictors import ImagePredictor
@@ -137,3 +140,23 @@ def served(tiny_archive, tmp_path_factory):
     """`allennlp serve` of the tiny archive in a subprocess (see `serving`); yields `(base_url, log_path)`."""
     with serving(tiny_archive, tmp_path_factory.mktemp("serve_cwd")) as (url, log_path, _):
         yield url, log_path
+
+
+@pytest.fixture(scope="session")
+def text_predictor():
+    """An untrained `image_text_classifier` on 8 px images and a `caption` text, in evaluation mode."""
+    from allencv.data.dataset_readers import ImageTextManifestReader
+    from allencv.data.transforms import Resize
+    from allencv.predictors import ImageTextClassifierPredictor
+
+    vocab = Vocabulary({"labels": {"match": 1, "mismatch": 1}})
+    vocab.add_tokens_to_namespace(["red", "blue", "circle"], "tokens")
+    torch.manual_seed(0)
+    model = Model.from_params(vocab=vocab, params=Params({
+        "type": "image_text_classifier",
+        "im2vec_encoder": {"type": "flatten", "input_channels": 3, "input_height": 8, "input_width": 8},
+        "text_field_embedders": {"caption": {"token_embedders": {"tokens": {"type": "embedding", "embedding_dim": 4}}}},
+        "seq2vec_encoders": {"caption": {"type": "boe", "embedding_dim": 4}},
+    })).eval()
+    reader = ImageTextManifestReader(text_columns=["caption"], transforms=[Resize([8, 8])])
+    return ImageTextClassifierPredictor(model, reader)

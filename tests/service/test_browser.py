@@ -7,6 +7,7 @@ and segmentation predictors: their boxes, keypoints and masks are drawn over the
 
 import base64
 import io
+import json
 import os
 import shutil
 import threading
@@ -69,6 +70,7 @@ def test_the_page_shows_an_uploaded_images_label(served, browser, tmp_path):
         )
     )
     assert "2 labels" in browser.find_element(By.ID, "model-info").text
+    assert not browser.find_element(By.ID, "text-inputs").is_displayed()  # an image-only model
 
     (tmp_path / "notes.txt").write_text("not an image")
     browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "notes.txt"))
@@ -180,3 +182,45 @@ def test_the_page_draws_boxes_keypoints_and_masks(stand_in_url, browser, tmp_pat
         overlay_pixel(browser, 75, 25), [60, 180, 75]
     )  # class 2: the palette's second colour
     assert overlay_pixel(browser, 25, 25)[3] == 0  # class 0, the background
+
+
+@pytest.fixture(scope="module")
+def text_model_url(text_predictor):
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(text_predictor), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_page_sends_the_text_box_with_the_image(text_model_url, text_predictor, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    browser.get(text_model_url + "/")
+    wait.until(expected_conditions.visibility_of_element_located((By.ID, "text-caption")))
+    colour_image((220, 40, 30), size=64, seed=3).save(tmp_path / "red.png")
+
+    def predicted_probs():
+        wait.until(expected_conditions.visibility_of_element_located((By.ID, "raw")))
+        return json.loads(browser.find_element(By.ID, "raw-json").get_attribute("textContent"))["label_probs"]
+
+    browser.find_element(By.ID, "text-caption").send_keys("red circle")
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "red.png"))
+    expected = text_predictor.predict(str(tmp_path / "red.png"), "red circle")["label_probs"]
+    assert predicted_probs() == pytest.approx(expected, abs=1e-5)
+
+    browser.find_element(By.ID, "text-caption").clear()
+    browser.find_element(By.ID, "text-caption").send_keys("blue")
+    browser.find_element(By.ID, "predict-again").click()
+    expected = text_predictor.predict(str(tmp_path / "red.png"), "blue")["label_probs"]
+    wait.until(lambda driver: json.loads(driver.find_element(By.ID, "raw-json").get_attribute("textContent") or "{}").get("label_probs") == pytest.approx(expected, abs=1e-5))
+    assert not browser.find_element(By.ID, "error").is_displayed()

@@ -13,3 +13,4 @@ from allencv.data.dataset_readers.semantic_segmentation_directory import (
 )
 from allencv.data.dataset_readers.coco_segmentation import CocoSegmentationReader
 from allencv.data.dataset_readers.webdataset_reader import WebDatasetReader
+from allencv.data.dataset_readers.image_text_manifest import ImageTextManifestReader

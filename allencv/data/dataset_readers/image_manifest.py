@@ -108,17 +108,18 @@ class ImageManifestReader(ImageDatasetReader, IndexedReader):
         if isinstance(item, BadRowError):
             self._skip(item)
             return None
-        path, labels = item
-        image = self.try_load_image(path)
-        if image is None:
-            return None
-        return self.text_to_instance(image, labels, image_path=str(path))
+        image = self.try_load_image(item[0])
+        return None if image is None else self._row_instance(image, item)
 
     def item_to_label_instance(self, item: Union[Row, BadRowError]) -> Optional[Instance]:
         if isinstance(item, BadRowError):
             return None
-        path, labels = item
+        path, labels = item[0], item[1]
         return Instance(self._label_fields(labels, str(path)))
+
+    def _row_instance(self, image: ImageSource, row: Row) -> Instance:
+        path, labels = row
+        return self.text_to_instance(image, labels, image_path=str(path))
 
     def _skip(self, error: BadRowError) -> None:
         if self.on_error == "raise":
@@ -127,11 +128,15 @@ class ImageManifestReader(ImageDatasetReader, IndexedReader):
 
     def _rows(self, manifest: Path) -> Iterator[Union[Row, BadRowError]]:
         if MANIFEST_FORMATS[manifest.suffix.lower()] == "csv":
-            records = _csv_records(manifest, {"path_column": self.path_column, "label_column": self.label_column})
+            records = _csv_records(manifest, self._csv_columns())
         else:
             records = _jsonl_records(manifest)
         for where, record in records:
             yield record if isinstance(record, BadRowError) else self._parse(where, manifest.parent, record)
+
+    def _csv_columns(self) -> Dict[str, str]:
+        """The columns a CSV header must have, by the config key that names each."""
+        return {"path_column": self.path_column, "label_column": self.label_column}
 
     def _parse(self, where: str, folder: Path, record: Dict[str, Any]) -> Union[Row, BadRowError]:
         path = record.get(self.path_column)

@@ -3,6 +3,29 @@
 // the prediction with renderers.js.
 
 const byId = (id) => document.getElementById(id);
+let textInputs = []; // the model's text inputs, from /info
+let lastFile = null;
+
+function showTextInputs(names) {
+  textInputs = names;
+  const fields = byId("text-fields");
+  for (const name of names) {
+    const label = document.createElement("label");
+    label.textContent = name;
+    const box = document.createElement("textarea");
+    box.id = `text-${name}`;
+    box.name = name;
+    box.rows = 2;
+    label.append(box);
+    fields.append(label);
+  }
+  byId("text-inputs").hidden = names.length === 0;
+}
+
+function textValue() {
+  if (textInputs.length === 1) return byId(`text-${textInputs[0]}`).value;
+  return JSON.stringify(Object.fromEntries(textInputs.map((name) => [name, byId(`text-${name}`).value])));
+}
 
 async function describeModel() {
   try {
@@ -11,6 +34,7 @@ async function describeModel() {
     const labels = info.labels.length ? `${info.labels.length} labels` : null;
     byId("model-info").textContent = [info.model_type, `${info.predictor} predictor`, labels, size].filter(Boolean).join(" · ");
     document.title = `AllenCV: ${info.model_type}`;
+    showTextInputs(info.text_inputs ?? []);
   } catch (error) {
     byId("model-info").textContent = `Could not load /info (${error}).`;
   }
@@ -43,6 +67,9 @@ async function predict(file) {
   const shown = showImage(file);
   const form = new FormData();
   form.append("image", file);
+  if (textInputs.length) form.append("text", textValue());
+  lastFile = file;
+  byId("predict-again").disabled = false;
   let response, body;
   try {
     response = await fetch("predict", { method: "POST", body: form });
@@ -76,6 +103,7 @@ function listen() {
     const file = event.dataTransfer.files[0];
     if (file) predict(file);
   });
+  byId("predict-again").addEventListener("click", () => { if (lastFile) predict(lastFile); });
   byId("file-input").addEventListener("change", (event) => {
     const file = event.target.files[0];
     if (file) predict(file);
