@@ -28,6 +28,13 @@ DIGITS_CHAIN = [
     ("tutorials/evaluation.md", "import numpy, onnxruntime, PIL.Image, torch"),
     ("README.md", "import allencv\nfrom allennlp.predictors import Predictor"),
 ]
+#: Blocks run by `test_images_and_text_tutorial`, in order.
+CAPTION_CHAIN = [
+    ("tutorials/images_and_text.md", "python -m allencv.datasets.caption_match data/caption_match --train 256 --valid 64 --test 64"),
+    ("tutorials/images_and_text.md", "TRAIN_PATH=data/caption_match/train.jsonl VALIDATION_PATH=data/caption_match/valid.jsonl \\"),
+    ("tutorials/images_and_text.md", "import allencv"),
+    ("tutorials/images_and_text.md", "echo '{\"image_path\": \"data/caption_match/images/test/00000.png\", \"text\": \"a red circle\"}' > /tmp/caption_inputs.jsonl"),
+]
 #: Blocks that build a model from Python only (pretrained weights from the test's cache).
 MODEL_BLOCKS = [
     ("README.md", "import allencv\nfrom allennlp.data import Vocabulary"),
@@ -44,6 +51,10 @@ NOT_RUN: Dict[Tuple[str, str], str] = {
     ("README.md", "python -m allencv.datasets.detection_shapes data/shapes"): "trains Faster R-CNN for 12 epochs; tests/test_detection_cli.py trains a shrunk copy through the CLI",
     ("README.md", "python -m allencv.datasets.segmentation_shapes data/seg_shapes"): "trains for minutes; tests/test_segmentation_cli.py trains and predicts a shrunk copy through the CLI",
     ("README.md", "python -m allencv.service runs/pets/model.tar.gz          # http://127.0.0.1:8000/"): _SERVER,
+    ("tutorials/images_and_text.md", "python -m benchmarks.caption_match --data data/caption_match_small --output runs/caption_match_bench \\"): _BENCH,
+    ("tutorials/performance.md", "PYTHONPATH=. python -m benchmarks.training --case overhead --workers 0,2 --runs 5 --checkpointers 1"): _BENCH,
+    ("tutorials/shards.md", "python -m allencv.datasets.to_shards data/train shards/train --shard-size 1000"): "tests/test_shards_tutorial.py runs its conversions and trains its config",
+    ("tutorials/shards.md", "# on node 0, then on node 1 with --node-rank 1"): "needs two machines; tests/test_multi_node_training.py runs two nodes on loopback",
     ("tutorials/evaluation.md", "python benchmarks/batch_prediction.py --batch-size 32 --runs 3"): _BENCH,
     ("tutorials/image_classification.md", "export ALLENCV_DIR=$(pwd)"): "runs `make install`, which reinstalls the venv",
     ("tutorials/image_classification.md", "mkdir -p $ALLENCV_DIR/data && cd $ALLENCV_DIR/data"): "downloads the Kaggle cats-and-dogs archive",
@@ -96,7 +107,7 @@ def block(document: str, start: str) -> Tuple[str, str]:
 
 
 def test_every_doc_block_is_run_or_listed_with_a_reason():
-    listed = DIGITS_CHAIN + MODEL_BLOCKS + list(NOT_RUN)
+    listed = DIGITS_CHAIN + CAPTION_CHAIN + MODEL_BLOCKS + list(NOT_RUN)
     for document, _, code in doc_blocks():
         matches = [key for key in listed if key[0] == document and code.startswith(key[1])]
         assert len(matches) == 1, f"{document}: add this block to a test or to NOT_RUN:\n{code}"
@@ -155,6 +166,16 @@ def test_digits_evaluation_tutorial(checkout):
     assert (checkout / "runs/digits/training_curves.png").exists()
     assert (checkout / "runs/digits/report/report.md").exists()
     assert (checkout / "runs/digits/exported/model.onnx").exists()
+
+
+@pytest.mark.slow
+def test_images_and_text_tutorial(checkout):
+    env = doc_env(checkout)
+    outputs = [run_block(*block(document, start), checkout, env) for document, start in CAPTION_CHAIN]
+    assert "Evaluation metrics:" in outputs[1]
+    records = Path("/tmp/caption_inputs.jsonl").read_text().splitlines()
+    predictions = Path("/tmp/caption_predictions.jsonl").read_text().splitlines()
+    assert len(records) == len(predictions) == 1 and '"label"' in predictions[0]
 
 
 @pytest.mark.parametrize("document,start", MODEL_BLOCKS)

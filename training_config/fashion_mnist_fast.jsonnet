@@ -41,7 +41,11 @@ local labels = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shi
   },
   data_loader: { batch_size: 256, shuffle: true },
   validation_data_loader: { batch_size: 512 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.004, weight_decay: 0.05 },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 100 },
     num_epochs: 8,

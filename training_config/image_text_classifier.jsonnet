@@ -45,7 +45,11 @@ local reader = {
   },
   data_loader: { type: "torch", batch_size: 64, shuffle: true },
   validation_data_loader: { type: "torch", batch_size: 256 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adam", lr: 0.003 },
     num_epochs: 12,
     validation_metric: "+accuracy",

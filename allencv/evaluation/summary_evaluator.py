@@ -10,7 +10,7 @@ from allennlp.evaluation.evaluator import SimpleEvaluator
 from allennlp.evaluation.serializers.serializers import Serializer
 from allennlp.models import Model
 
-from allencv.reports.metrics_table import metrics_table, support_by_label
+from allencv.training.metrics_table import metrics_table, support_by_label
 
 logger = logging.getLogger(__name__)
 

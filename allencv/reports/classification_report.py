@@ -12,7 +12,7 @@ import numpy
 
 from allencv.optional_dependencies import import_optional
 
-from allencv.reports.metrics_table import split_per_label, support_by_label  # noqa: E402
+from allencv.training.metrics_table import split_per_label, support_by_label  # noqa: E402
 
 #: What `write_classification_report` writes into its folder.
 REPORT_FILES = ("confusion_matrix.png", "per_class.csv", "report.md", "metrics.json")

@@ -3,7 +3,7 @@ from typing import Any, Dict
 from allennlp.training.callbacks.callback import TrainerCallback
 from allennlp.training.callbacks.console_logger import ConsoleLoggerCallback
 
-from allencv.reports.metrics_table import is_per_label
+from allencv.training.metrics_table import is_per_label
 
 
 @TrainerCallback.register("console_metrics")

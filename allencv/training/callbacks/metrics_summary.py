@@ -3,7 +3,7 @@ from typing import Any, Dict, Optional
 
 from allennlp.training.callbacks.callback import TrainerCallback
 
-from allencv.reports.metrics_table import metrics_table, support_by_label
+from allencv.training.metrics_table import metrics_table, support_by_label
 
 logger = logging.getLogger(__name__)
 

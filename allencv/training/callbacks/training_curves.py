@@ -71,7 +71,7 @@ def plot_training_curves(epochs: List[Dict[str, Any]], learning_rates: Dict[int,
     """One panel for the loss, one per other metric (training and validation lines), one for the learning rate."""
     import matplotlib.figure  # lazily: only training needs it, and pyplot's global backend is left alone
 
-    from allencv.reports.metrics_table import is_per_label
+    from allencv.training.metrics_table import is_per_label
 
     names: List[str] = []
     for epoch in epochs:
