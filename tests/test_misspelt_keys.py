@@ -14,6 +14,7 @@ import allencv  # noqa: F401  (registers everything)
 REQUIRED = {
     "basic_image_classifier": {"im2vec_encoder": {"type": "global_pool", "input_channels": 3}},
     "multi_label_image_classifier": {"im2vec_encoder": {"type": "global_pool", "input_channels": 3}},
+    "image_text_classifier": {"im2vec_encoder": {"type": "global_pool", "input_channels": 3}},
     "semantic_segmentation": {"encoder": {"type": "small_cnn"}},
     "torchvision_segmentation": {"model_name": "lraspp_mobilenet_v3_large"},
 }

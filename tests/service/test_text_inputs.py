@@ -10,13 +10,13 @@ from allencv.service import create_app
 
 @pytest.fixture(scope="module")
 def client(text_predictor):
-    with TestClient(create_app(text_predictor)) as client:
+    with TestClient(create_app(text_predictor), base_url="http://127.0.0.1") as client:
         yield client
 
 
 def test_info_names_the_text_inputs(client, trained_predictor):
     assert client.get("/info").json()["text_inputs"] == ["caption"]
-    with TestClient(create_app(trained_predictor)) as image_only:
+    with TestClient(create_app(trained_predictor), base_url="http://127.0.0.1") as image_only:
         assert image_only.get("/info").json()["text_inputs"] == []
         refused = image_only.post("/predict", json={"image": base64.b64encode(b"x").decode(), "text": "a"})
         assert refused.status_code in (400, 422)
