@@ -14,7 +14,11 @@ import allencv  # noqa: F401  (registers everything)
 REQUIRED = {
     "basic_image_classifier": {"im2vec_encoder": {"type": "global_pool", "input_channels": 3}},
     "multi_label_image_classifier": {"im2vec_encoder": {"type": "global_pool", "input_channels": 3}},
-    "image_text_classifier": {"im2vec_encoder": {"type": "global_pool", "input_channels": 3}},
+    "image_text_classifier": {
+        "im2vec_encoder": {"type": "global_pool", "input_channels": 3},
+        "text_field_embedders": {"caption": {"token_embedders": {"tokens": {"type": "embedding", "embedding_dim": 4}}}},
+        "seq2vec_encoders": {"caption": {"type": "boe", "embedding_dim": 4}},
+    },
     "semantic_segmentation": {"encoder": {"type": "small_cnn"}},
     "torchvision_segmentation": {"model_name": "lraspp_mobilenet_v3_large"},
 }

@@ -150,8 +150,9 @@ def create_app(predictor: ImagePredictor, settings: ServiceSettings = ServiceSet
         prepared: Dict[int, PreparedInput] = {}
         for position, raw in enumerate(inputs):
             try:
-                prepared[position] = await run_in_threadpool(prepare_input, raw, settings)
-                check_text(prepared[position], info["text_inputs"], f"Input {position}" if many else "The input")
+                item = await run_in_threadpool(prepare_input, raw, settings)
+                check_text(item, info["text_inputs"], f"Input {position}" if many else "The input")
+                prepared[position] = item
             except InputError as error:
                 if not many:
                     raise
