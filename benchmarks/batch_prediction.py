@@ -6,8 +6,8 @@ time) against the same model run raw in eval mode on the same images (torchvisio
 of the two sides alternating. Prints the median (and min-max) images/s of each over `--runs`, and
 the ratio of the medians.
 
-    python benchmarks/batch_prediction.py                       # an untrained resnet18 at 64 px
-    python benchmarks/batch_prediction.py --archive runs/digits/model.tar.gz --images data/digits/test
+    python -m benchmarks.batch_prediction                       # an untrained resnet18 at 64 px
+    python -m benchmarks.batch_prediction --archive runs/digits/model.tar.gz --images data/digits/test
 """
 import argparse
 import json

@@ -16,15 +16,11 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from allencv.datasets.caption_match import write_caption_match  # noqa: E402
-from benchmarks.common import run_allennlp  # noqa: E402
+from allencv.datasets.caption_match import write_caption_match
+from benchmarks.common import REPO_ROOT, run_allennlp
 
 CONFIG = REPO_ROOT / "training_config" / "image_text_classifier.jsonnet"
 #: Each run's overrides of the config: the baselines switch one modality off.

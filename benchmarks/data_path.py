@@ -7,7 +7,7 @@ worker count; both yield normalized float32 batches. Also allennlp's default
 process only, unless `--allennlp-workers 1`, because with workers it can hang (its forked
 workers stuck in a futex wait, the main process in a pipe read: seen here and in issue 3).
 
-    python benchmarks/data_path.py [--images 256 --workers 0,1,2 --runs 3 --allennlp-workers 0]
+    python -m benchmarks.data_path [--images 256 --workers 0,1,2 --runs 3 --allennlp-workers 0]
 """
 from pathlib import Path
 

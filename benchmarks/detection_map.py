@@ -4,9 +4,9 @@ Can a small Faster R-CNN learn through `allennlp train`? Writes the generated sh
 trains training_config/faster_rcnn.jsonnet on it (ResNet-18 from scratch, FPN) with the
 allennlp CLI, and reports the best validation COCO mAP@.5 (target: >= 0.5) and the time taken.
 
-    python benchmarks/detection_map.py                  # 300 train / 60 valid images, 12 epochs
-    python benchmarks/detection_map.py --epochs 2 --train 40 --valid 10   # a quick look
-    python benchmarks/detection_map.py --config training_config/keypoint_rcnn.jsonnet  # also keypoint AP
+    python -m benchmarks.detection_map                  # 300 train / 60 valid images, 12 epochs
+    python -m benchmarks.detection_map --epochs 2 --train 40 --valid 10   # a quick look
+    python -m benchmarks.detection_map --config training_config/keypoint_rcnn.jsonnet  # also keypoint AP
 """
 import argparse
 import json
@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 from typing import Dict, Optional
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from allencv.datasets.detection_shapes import write_shapes_dataset  # noqa: E402
+from allencv.datasets.detection_shapes import write_shapes_dataset
+from benchmarks.common import REPO_ROOT
 
 TARGET_MAP_50 = 0.5
 

@@ -9,13 +9,12 @@ cumulative `training_duration` it reports per epoch, which also covers its per-e
 checkpointing. Prints images/s for each (median of `--repeats` runs) and their ratio (target
 >= 0.95).
 
-    python benchmarks/detection_throughput.py
-    python benchmarks/detection_throughput.py --images 32 --epochs 2 --repeats 3   # quick
+    python -m benchmarks.detection_throughput
+    python -m benchmarks.detection_throughput --images 32 --epochs 2 --repeats 3   # quick
 """
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,12 +26,9 @@ from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from allencv.data.image_loading import load_image  # noqa: E402
-from allencv.datasets.detection_shapes import SHAPES, write_shapes_dataset  # noqa: E402
-from benchmarks.common import rate_after_first_epoch  # noqa: E402
+from allencv.data.image_loading import load_image
+from allencv.datasets.detection_shapes import SHAPES, write_shapes_dataset
+from benchmarks.common import REPO_ROOT, rate_after_first_epoch
 
 CONFIG = REPO_ROOT / "training_config" / "faster_rcnn.jsonnet"
 BATCH_SIZE = 8

@@ -5,7 +5,7 @@ EfficientNet-Lite0's ImageNet weights (`weights: "DEFAULT"`) and from random ini
 (`-o '{"model.im2im_encoder.weights": null}'`), everything else equal; evaluates both best models
 on held-out test images through `allennlp evaluate`; prints both accuracies and wall times.
 
-    python benchmarks/efficientnet_lite_fine_tuning.py [--data DIR --output DIR --epochs N --threads 1]
+    python -m benchmarks.efficientnet_lite_fine_tuning [--data DIR --output DIR --epochs N --threads 1]
 
 The data is a stratified sample of Fashion-MNIST (Debian's `dataset-fashion-mnist`, at
 /usr/share/datasets/fashion-mnist), written as 28 px PNG folders that the config resizes to
@@ -28,11 +28,8 @@ from typing import Dict
 import numpy
 import PIL.Image
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from allencv.datasets.fashion_mnist import CLASSES, DEBIAN_DIR, load_split  # noqa: E402
-from benchmarks.common import run_allennlp  # noqa: E402
+from allencv.datasets.fashion_mnist import CLASSES, DEBIAN_DIR, load_split
+from benchmarks.common import REPO_ROOT, run_allennlp
 
 CONFIG = REPO_ROOT / "training_config" / "efficientnet_lite_fine_tuning.jsonnet"
 

@@ -5,9 +5,9 @@ Fashion-MNIST accuracy benchmark: trains `training_config/small_cnn_from_scratch
 same archive again with each kind of test-time augmentation (`model.test_time_augmentation`
 overrides: the left-right mirror, five crops, both), so their effect on accuracy is measured too.
 
-    python benchmarks/fashion_mnist.py --data data/fashion_mnist --output runs/fmnist [--epochs N]
-    python benchmarks/fashion_mnist.py --output runs/fmnist --evaluate-only   # reuse a trained run
-    python benchmarks/fashion_mnist.py --config training_config/fashion_mnist_fast.jsonnet \
+    python -m benchmarks.fashion_mnist --data data/fashion_mnist --output runs/fmnist [--epochs N]
+    python -m benchmarks.fashion_mnist --output runs/fmnist --evaluate-only   # reuse a trained run
+    python -m benchmarks.fashion_mnist --config training_config/fashion_mnist_fast.jsonnet \
         --output runs/fmnist_fast --no-test-time-augmentation   # the faster recipe, time to accuracy
 
 Installs Debian's `dataset-fashion-mnist` package with apt-get when its files are missing (this
@@ -22,11 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from allencv.datasets.fashion_mnist import DEBIAN_DIR, write_fashion_mnist_folders  # noqa: E402
-from benchmarks.common import run_allennlp  # noqa: E402
+from allencv.datasets.fashion_mnist import DEBIAN_DIR, write_fashion_mnist_folders
+from benchmarks.common import REPO_ROOT, run_allennlp
 
 CONFIG = REPO_ROOT / "training_config" / "small_cnn_from_scratch.jsonnet"
 TEST_TIME_AUGMENTATIONS = {

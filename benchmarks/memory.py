@@ -5,7 +5,7 @@ batches, with N and 4N images: AllenCV (vocabulary pass, then an epoch with the 
 loader) against torchvision's `ImageFolder` + `DataLoader`, same transforms, batch size and
 workers. Each measurement is a fresh process.
 
-    python benchmarks/memory.py [--images 96 --workers 2 --runs 3]
+    python -m benchmarks.memory [--images 96 --workers 2 --runs 3]
 """
 import statistics
 import subprocess
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import arguments, summary, write_jpeg_folder
+from benchmarks.common import REPO_ROOT, arguments, summary, write_jpeg_folder
 
 
 def tree_pss_mb() -> float:
@@ -74,9 +74,10 @@ def main() -> None:
     for count in (args.images, 4 * args.images):
         root = write_jpeg_folder(Path(args.data) / f"jpegs_{count}", count)
         for side in ("allencv", "torchvision"):
-            command = [sys.executable, __file__, "--child", side, str(root), str(args.batch_size), str(args.workers)]
+            command = [sys.executable, "-m", "benchmarks.memory", "--child", side, str(root), str(args.batch_size),
+                       str(args.workers)]
             peaks[side, count] = [
-                float(subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1])
+                float(subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_ROOT).stdout.split()[-1])
                 for _ in range(args.runs)
             ]
     print(f"\n(d) peak PSS of one epoch, batch {args.batch_size}, {args.workers} workers")

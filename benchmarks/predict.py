@@ -5,7 +5,7 @@ model in eval mode under `torch.inference_mode` with a `DataLoader` over the sam
 transforms in the main process (resize 256, center crop 224, normalize) and batch size. The
 model is a randomly initialised resnet18 classifier, archived as `allennlp train` would.
 
-    python benchmarks/predict.py [--images 64 --batch-size 16 --runs 3]
+    python -m benchmarks.predict [--images 64 --batch-size 16 --runs 3]
 """
 import json
 import logging

@@ -15,7 +15,7 @@ the first (a fresh model's first steps are much slower on CPU, as oneDNN sets up
 each is run `--repeats` times, interleaved, and the medians are compared. The issue's bar is a
 ratio of at least 0.95.
 
-    python benchmarks/segmentation_throughput.py [--size 128] [--images 256] [--epochs 3] [--repeats 3]
+    python -m benchmarks.segmentation_throughput [--size 128] [--images 256] [--epochs 3] [--repeats 3]
 
 Epochs much shorter than a few seconds measure allennlp's per-epoch work (a checkpoint of the model
 and optimizer, the metrics files) more than training: with 64 images of 32 px the ratio was 0.84.

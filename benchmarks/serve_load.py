@@ -4,7 +4,7 @@ Load check of `python -m allencv.service`: N concurrent clients post images to /
 process. Every response must be a 200 holding the label and probabilities the predictor gives for
 that image; the script exits 1 otherwise.
 
-    PYTHONPATH=. python benchmarks/serve_load.py --clients 8 --seconds 5 --runs 3
+    python -m benchmarks.serve_load --clients 8 --seconds 5 --runs 3
 
 With no --archive it archives a randomly initialised resnet18 classifier at --image-size pixels
 (no download, no training: the load, not the accuracy, is measured). Prints requests/s and
@@ -35,8 +35,7 @@ from allennlp.models.archival import archive_model
 from allennlp.predictors import Predictor
 
 import allencv  # noqa: F401  (registers the model and predictor)
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import REPO_ROOT
 
 
 def build_archive(folder: Path, image_size: int) -> Path:

@@ -4,6 +4,8 @@ suite needs neither downloads nor a GPU.
 """
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict
 
@@ -17,6 +19,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO_ROOT = Path(__file__).parent.parent
 #: Colours of the generated classes: each image is mostly one colour, so a few steps learn them.
 COLOURS = {"blue": (30, 60, 220), "red": (220, 40, 30)}
+ALLENNLP = [sys.executable, "-m", "allennlp"]
+
+
+def run(args, env=None, check=True) -> subprocess.CompletedProcess:
+    """`allennlp ARGS` in a subprocess from the repo root, with `env` added to the environment."""
+    result = subprocess.run(
+        ALLENNLP + args, cwd=REPO_ROOT, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"allennlp {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result
 
 
 def colour_image(colour, size: int = 32, seed: int = 0) -> PIL.Image.Image:

@@ -1,28 +1,13 @@
 """The user's path: `allennlp train`, then `evaluate`, then `predict`, as subprocesses."""
 import json
-import os
 import re
-import subprocess
-import sys
 
 import PIL.Image
 import pytest
 
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.conftest import FIXTURES, run
 
 pytestmark = pytest.mark.slow  # subprocess training through `allennlp train/evaluate/predict`
-
-ALLENNLP = [sys.executable, "-m", "allennlp"]
-
-
-def run(args, env=None, check=True):
-    result = subprocess.run(
-        ALLENNLP + args, cwd=REPO_ROOT, env={**os.environ, **(env or {})},
-        capture_output=True, text=True, timeout=300,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"allennlp {' '.join(args)} failed:\n{result.stderr[-4000:]}")
-    return result
 
 
 @pytest.fixture(scope="module")

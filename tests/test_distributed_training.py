@@ -3,8 +3,7 @@ import pytest
 import json
 import shutil
 
-from tests.conftest import FIXTURES, write_colour_folder
-from tests.test_cli import run
+from tests.conftest import FIXTURES, run, write_colour_folder
 
 pytestmark = pytest.mark.slow  # distributed training
 

@@ -9,8 +9,7 @@ from allennlp.common.util import find_open_port
 from allennlp.models.archival import load_archive
 
 from allencv.datasets.to_shards import write_shards
-from tests.conftest import FIXTURES, REPO_ROOT, write_colour_folder, write_colour_shards
-from tests.test_cli import ALLENNLP
+from tests.conftest import ALLENNLP, FIXTURES, REPO_ROOT, write_colour_folder, write_colour_shards
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 // in the main process (no worker to pickle batches through), larger batches and a shorter
 // schedule. Random crops and flips are still drawn afresh every epoch, on the cached pixels.
 //
-//   python benchmarks/fashion_mnist.py --config training_config/fashion_mnist_fast.jsonnet \
+//   python -m benchmarks.fashion_mnist --config training_config/fashion_mnist_fast.jsonnet \
 //     --data data/fashion_mnist --output runs/fmnist_fast
 //
 // Not yet timed to accuracy: the run above (about 15 minutes on 2 cores is the goal, for >= 94%

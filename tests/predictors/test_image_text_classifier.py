@@ -9,9 +9,8 @@ from allennlp.models import Model
 from allencv.data.dataset_readers import ImageTextManifestReader
 from allencv.data.transforms import Resize
 from allencv.predictors import ImageTextClassifierPredictor
-from tests.conftest import REPO_ROOT, colour_image
+from tests.conftest import REPO_ROOT, colour_image, run
 from tests.models.test_image_text_classifier import SMALL
-from tests.test_cli import run
 
 
 @pytest.fixture
