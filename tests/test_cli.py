@@ -5,7 +5,7 @@ import re
 import PIL.Image
 import pytest
 
-from tests.conftest import FIXTURES, run
+from tests.conftest import FIXTURES, run, run_in_process
 
 pytestmark = pytest.mark.slow  # subprocess training through `allennlp train/evaluate/predict`
 
@@ -34,8 +34,8 @@ def test_train_skips_and_reports_the_corrupt_file(trained):
 def test_evaluate_writes_flat_metrics_and_the_confusion_matrix(trained, colour_folders, tmp_path):
     serialization_dir, _ = trained
     output = tmp_path / "metrics.json"
-    run(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
-         "--output-file", str(output), "--include-package", "allencv"])
+    run_in_process(["evaluate", str(serialization_dir / "model.tar.gz"), str(colour_folders / "valid"),
+                    "--output-file", str(output), "--include-package", "allencv"])
     metrics = json.loads(output.read_text())
     confusion = metrics.pop("confusion_matrix")
     assert sorted(confusion["labels"]) == ["blue", "red"] and sum(map(sum, confusion["counts"])) == 8
@@ -76,9 +76,9 @@ def test_predict_with_a_bad_line(trained, colour_folders, tmp_path):
     images = sorted((colour_folders / "valid" / "red").iterdir())[:2]
     lines = [json.dumps({"image_path": str(path)}) for path in images] + [json.dumps({"image_path": "/no/such.png"})]
     (tmp_path / "input.jsonl").write_text("\n".join(lines) + "\n")
-    run(["predict", str(serialization_dir / "model.tar.gz"), str(tmp_path / "input.jsonl"),
-         "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "2", "--silent",
-         "--include-package", "allencv"])
+    run_in_process(["predict", str(serialization_dir / "model.tar.gz"), str(tmp_path / "input.jsonl"),
+                    "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "2", "--silent",
+                    "--include-package", "allencv"])
     outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(outputs) == 3
     assert [output["image_path"] for output in outputs[:2]] == [str(path) for path in images]

@@ -11,7 +11,7 @@ import PIL.Image
 import pytest
 
 from allencv.datasets.detection_shapes import write_shapes_dataset
-from tests.conftest import REPO_ROOT, run
+from tests.conftest import REPO_ROOT, run, run_in_process
 
 pytestmark = pytest.mark.slow  # subprocess training of detectors
 
@@ -51,8 +51,8 @@ def test_train_reports_losses_and_coco_metrics(trained_detector):
 def test_evaluate_reports_coco_map_and_per_class_ap(trained_detector, tmp_path):
     workdir, _ = trained_detector
     output = tmp_path / "metrics.json"
-    run(["evaluate", str(workdir / "run" / "model.tar.gz"), str(workdir / "shapes" / "valid.json"),
-         "--output-file", str(output), "--include-package", "allencv"])
+    run_in_process(["evaluate", str(workdir / "run" / "model.tar.gz"), str(workdir / "shapes" / "valid.json"),
+                    "--output-file", str(output), "--include-package", "allencv"])
     metrics = json.loads(output.read_text())
     assert {"map", "map_50", "map_75", "mar_100"} <= set(metrics)
     assert any(name.startswith("AP_") for name in metrics)
@@ -64,10 +64,10 @@ def test_predict_with_overlays_and_a_bad_line(trained_detector, tmp_path):
     lines = [json.dumps({"image_path": str(path)}) for path in images] + [json.dumps({"image_path": "/no/such.png"})]
     (tmp_path / "input.jsonl").write_text("\n".join(lines) + "\n")
     overlays = tmp_path / "overlays"
-    run(["predict", str(workdir / "run" / "model.tar.gz"), str(tmp_path / "input.jsonl"),
-         "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "2", "--silent",
-         "--predictor-args", json.dumps({"score_threshold": 0.0, "overlay_dir": str(overlays)}),
-         "--include-package", "allencv"])
+    run_in_process(["predict", str(workdir / "run" / "model.tar.gz"), str(tmp_path / "input.jsonl"),
+                    "--output-file", str(tmp_path / "out.jsonl"), "--batch-size", "2", "--silent",
+                    "--predictor-args", json.dumps({"score_threshold": 0.0, "overlay_dir": str(overlays)}),
+                    "--include-package", "allencv"])
     outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(outputs) == 3 and "/no/such.png" in outputs[2]["error"]
     for output, image in zip(outputs, images):
@@ -96,8 +96,8 @@ def test_keypoint_training_reports_the_keypoint_loss_and_ap(trained_keypoint_det
 
 def test_keypoint_evaluate_reports_keypoint_ap_and_no_loss(trained_keypoint_detector, tmp_path):
     workdir, _ = trained_keypoint_detector
-    run(["evaluate", str(workdir / "run" / "model.tar.gz"), str(workdir / "shapes" / "valid.json"),
-         "--output-file", str(tmp_path / "metrics.json"), "--include-package", "allencv"])
+    run_in_process(["evaluate", str(workdir / "run" / "model.tar.gz"), str(workdir / "shapes" / "valid.json"),
+                    "--output-file", str(tmp_path / "metrics.json"), "--include-package", "allencv"])
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"map_50", "keypoint_map", "keypoint_map_50"} <= set(metrics) and "loss" not in metrics
 
@@ -106,10 +106,11 @@ def test_keypoint_predict_with_overlays(trained_keypoint_detector, tmp_path):
     workdir, _ = trained_keypoint_detector
     images = sorted((workdir / "shapes" / "valid").iterdir())
     (tmp_path / "input.jsonl").write_text("".join(json.dumps({"image_path": str(path)}) + "\n" for path in images))
-    run(["predict", str(workdir / "run" / "model.tar.gz"), str(tmp_path / "input.jsonl"),
-         "--output-file", str(tmp_path / "out.jsonl"), "--silent",
-         "--predictor-args", json.dumps({"score_threshold": 0.0, "overlay_dir": str(tmp_path / "overlays")}),
-         "--include-package", "allencv"])
+    run_in_process(["predict", str(workdir / "run" / "model.tar.gz"), str(tmp_path / "input.jsonl"),
+                    "--output-file", str(tmp_path / "out.jsonl"), "--silent",
+                    "--predictor-args",
+                    json.dumps({"score_threshold": 0.0, "overlay_dir": str(tmp_path / "overlays")}),
+                    "--include-package", "allencv"])
     outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(outputs) == len(images)
     for output in outputs:

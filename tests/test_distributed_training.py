@@ -3,7 +3,7 @@ import pytest
 import json
 import shutil
 
-from tests.conftest import FIXTURES, run, write_colour_folder
+from tests.conftest import FIXTURES, run, run_in_process, write_colour_folder
 
 pytestmark = pytest.mark.slow  # distributed training
 
@@ -26,8 +26,8 @@ def test_two_process_training_aggregates_metrics_over_both_shards(tmp_path):
     # The archived model (rank 0's weights, which DDP keeps equal on both ranks) evaluated in
     # one process on all 9 images scores exactly what the 2 processes reported together.
     output = tmp_path / "evaluation.json"
-    run(["evaluate", str(serialization_dir / "model.tar.gz"), str(tmp_path / "valid"), "--output-file",
-         str(output), "--include-package", "allencv"])
+    run_in_process(["evaluate", str(serialization_dir / "model.tar.gz"), str(tmp_path / "valid"), "--output-file",
+                    str(output), "--include-package", "allencv"])
     accuracy = json.loads(output.read_text())["accuracy"]
     assert accuracy * 9 == round(accuracy * 9) and 0 < accuracy < 1
     assert metrics["best_validation_accuracy"] == accuracy

@@ -13,7 +13,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allencv.datasets.segmentation_shapes import write_shapes_dataset
-from tests.conftest import FIXTURES, REPO_ROOT, run
+from tests.conftest import FIXTURES, REPO_ROOT, run, run_in_process
 
 pytestmark = pytest.mark.slow  # subprocess training of segmentation models
 
@@ -39,14 +39,15 @@ def test_evaluate_and_predict_with_an_overlay(trained, tmp_path):
     workdir, _ = trained
     archive = str(workdir / "run" / "model.tar.gz")
     valid = workdir / "shapes" / "valid"
-    run(["evaluate", archive, str(valid), "--output-file", str(tmp_path / "metrics.json"), "--include-package", "allencv"])
+    run_in_process(["evaluate", archive, str(valid), "--output-file", str(tmp_path / "metrics.json"),
+                    "--include-package", "allencv"])
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert 0.0 <= metrics["mean_iou"] <= 1.0 and "loss" in metrics and "iou_background" in metrics
 
     image = sorted((valid / "images").iterdir())[0]
     (tmp_path / "input.jsonl").write_text(json.dumps({"image_path": str(image)}) + "\n{broken\n")
-    run(["predict", archive, str(tmp_path / "input.jsonl"), "--output-file", str(tmp_path / "out.jsonl"),
-         "--predictor-args", json.dumps({"overlay": True}), "--silent", "--include-package", "allencv"])
+    run_in_process(["predict", archive, str(tmp_path / "input.jsonl"), "--output-file", str(tmp_path / "out.jsonl"),
+                    "--predictor-args", json.dumps({"overlay": True}), "--silent", "--include-package", "allencv"])
     prediction, error = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     mask = PIL.Image.open(io.BytesIO(base64.b64decode(prediction["mask"])))
     assert mask.size == (32, 32) and set(numpy.unique(numpy.asarray(mask))) <= {0, 1, 2, 3}
@@ -58,8 +59,8 @@ def test_evaluate_and_predict_with_an_overlay(trained, tmp_path):
 
 def test_train_from_coco_files_then_predict(shapes_coco, tmp_path):
     env = {"TRAIN_PATH": str(shapes_coco["train"]), "VALIDATION_PATH": str(shapes_coco["valid"])}
-    run(["train", str(FIXTURES / "shapes_coco_segmentation.jsonnet"), "-s", str(tmp_path / "run"),
-         "--include-package", "allencv"], env=env)
+    run_in_process(["train", str(FIXTURES / "shapes_coco_segmentation.jsonnet"), "-s", str(tmp_path / "run"),
+                    "--include-package", "allencv"], env=env)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["epoch"] == 0 and {"validation_mean_iou", "validation_iou_triangle"} <= set(metrics)
     # The classes are the categories by id, after the background.

@@ -22,6 +22,7 @@ class TestBasicImageClassifier(VisionModelTestCase):
         self.param_file = FIXTURES / "colour_classifier.jsonnet"
         self.set_up_model(self.param_file, colour_folders / "train")
 
+    @pytest.mark.slow  # trains, saves and loads through allennlp's train_model_from_file
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(self.param_file)
 

@@ -28,6 +28,7 @@ class TestImageTextClassifier(VisionModelTestCase):
         monkeypatch.setenv("VALIDATION_PATH", str(caption_match_manifests["valid"]))
         self.set_up_model(CONFIG, caption_match_manifests["train"])
 
+    @pytest.mark.slow  # trains, saves and loads through allennlp's train_model_from_file
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(CONFIG, overrides=SMALL)
 

@@ -24,6 +24,7 @@ class TestObjectDetectors(VisionModelTestCase):
         self.param_file = FIXTURES / "shapes_detector.jsonnet"
         self.set_up_model(self.param_file, shapes_dataset / "train.json")
 
+    @pytest.mark.slow  # trains, saves and loads through allennlp's train_model_from_file
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(self.param_file)
 

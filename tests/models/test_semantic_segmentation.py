@@ -27,6 +27,7 @@ class SegmentationModelTest(VisionModelTestCase):
         self.param_file = FIXTURES / self.config
         self.set_up_model(self.param_file, shapes_folders / "train")
 
+    @pytest.mark.slow  # trains, saves and loads through allennlp's train_model_from_file
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(self.param_file)
 

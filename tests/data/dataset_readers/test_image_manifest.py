@@ -7,16 +7,6 @@ from allennlp.common.checks import ConfigurationError
 from allencv.data.dataset_readers import ImageManifestReader
 from allencv.data.image_loading import ImageLoadError
 from allencv.data.transforms import Resize
-from tests.conftest import colour_image
-
-
-@pytest.fixture
-def images(tmp_path):
-    (tmp_path / "images").mkdir()
-    for name, colour in [("a", (200, 0, 0)), ("b", (0, 0, 200))]:
-        colour_image(colour, size=16).save(tmp_path / "images" / f"{name}.png")
-    (tmp_path / "images" / "broken.png").write_bytes(b"not a png")
-    return tmp_path
 
 
 def test_csv_resolves_relative_paths_and_skips_and_counts_bad_rows(images):

@@ -8,16 +8,6 @@ from allennlp.data.dataset_readers import DatasetReader
 
 from allencv.data.dataset_readers import ImageTextManifestReader
 from allencv.data.image_loading import ImageLoadError
-from tests.conftest import colour_image
-
-
-@pytest.fixture
-def images(tmp_path):
-    (tmp_path / "images").mkdir()
-    for name, colour in [("a", (200, 0, 0)), ("b", (0, 0, 200))]:
-        colour_image(colour, size=16).save(tmp_path / "images" / f"{name}.png")
-    (tmp_path / "images" / "broken.png").write_bytes(b"not a png")
-    return tmp_path
 
 
 def test_csv_text_columns_become_text_fields_and_bad_rows_are_counted(images):
