@@ -88,6 +88,11 @@ def pretrained_weights_skipped() -> Iterator[None]:
         _SKIP_PRETRAINED.reset(token)
 
 
+def pretrained_weights_are_skipped() -> bool:
+    """Whether this is inside `pretrained_weights_skipped()` (e.g. loading a trained archive)."""
+    return _SKIP_PRETRAINED.get()
+
+
 def build_torchvision_model(
     name: str, weights: Optional[str] = None, weights_path: Optional[str] = None, **kwargs: Any
 ) -> torch.nn.Module:
