@@ -150,6 +150,8 @@ def test_offline_and_uncached_the_error_says_where_to_put_the_file(offline_hub):
 def test_bad_names_and_arguments_are_configuration_errors():
     with pytest.raises(ConfigurationError, match="'convnext_atom' is not a timm model; did you mean convnext_atto"):
         build(model_name="convnext_atom")
+    with pytest.raises(ConfigurationError, match="no pretrained 'resnet18.nope'; choose one of resnet18.a1_in1k"):
+        build(model_name="resnet18.nope")
     with pytest.raises(ConfigurationError, match="no stage 'layer9'; its stages are act1, layer1"):
         build(model_name="resnet18", output_stage="layer9")
     with pytest.raises(ConfigurationError, match="model_args {'img_sise': 64} do not fit"):

@@ -53,7 +53,10 @@ def timm_preset(model_name: str) -> Preprocessing:
     "squash"), with its `mean`, `std` and `interpolation`. Nothing is built or downloaded.
     """
     timm = import_optional("timm", "timm weights' preprocessing")
-    config = timm.models.get_pretrained_cfg(model_name)
+    try:
+        config = timm.models.get_pretrained_cfg(model_name)
+    except RuntimeError:  # an unknown tag
+        config = None
     if config is None:
         raise ConfigurationError(
             f"timm has no pretrained weights called {model_name!r}; give a timm model name, with or "

@@ -198,9 +198,14 @@ def create_model(
             raise ConfigurationError(f"weights_path {weights_path} is not a file.")
         overlay["file"] = weights_path
     fetch = (pretrained or weights_path is not None) and not pretrained_weights_are_skipped()
+    try:
+        config = timm.models.get_pretrained_cfg(model_name)
+    except RuntimeError:  # an unknown tag
+        tags = ", ".join(timm.list_pretrained(f"{architecture}.*"))
+        raise ConfigurationError(f"timm has no pretrained {model_name!r}; choose one of {tags or architecture}.")
     # timm loads a checkpoint strictly only into a model with the pretrained classifier, which is
     # then removed; at any other `num_classes` a wrong file would load in part, silently.
-    config = timm.models.get_pretrained_cfg(model_name) if fetch else None
+    config = config if fetch else None
     try:
         model = timm.create_model(
             model_name,
