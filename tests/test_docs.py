@@ -39,6 +39,7 @@ CAPTION_CHAIN = [
 MODEL_BLOCKS = [
     ("README.md", "import allencv\nfrom allennlp.data import Vocabulary"),
     ("tutorials/image_classification.md", "from allennlp.data import Vocabulary"),
+    ("tutorials/classification_recipes.md", "from allencv.modules.im2im_encoders import TimmEncoder"),
 ]
 
 _PETS = "needs the Kaggle cats-and-dogs download (data/PetImages); the same commands run on the digits in test_digits_evaluation_tutorial"
@@ -56,6 +57,7 @@ NOT_RUN: Dict[Tuple[str, str], str] = {
     ("tutorials/shards.md", "python -m allencv.datasets.to_shards data/train shards/train --shard-size 1000"): "tests/test_shards_tutorial.py runs its conversions and trains its config",
     ("tutorials/shards.md", "# on node 0, then on node 1 with --node-rank 1"): "needs two machines; tests/test_multi_node_training.py runs two nodes on loopback",
     ("tutorials/evaluation.md", "python -m benchmarks.batch_prediction --batch-size 32 --runs 3"): _BENCH,
+    ("tutorials/classification_recipes.md", "python -c 'from allencv.modules.efficientnet_lite import save_timm_checkpoint"): "needs a small image folder and trains for minutes; tests/test_training_configs.py trains the config, tests/modules/test_efficientnet_lite.py checks the checkpoint",
     ("tutorials/image_classification.md", "export ALLENCV_DIR=$(pwd)"): "runs `make install`, which reinstalls the venv",
     ("tutorials/image_classification.md", "mkdir -p $ALLENCV_DIR/data && cd $ALLENCV_DIR/data"): "downloads the Kaggle cats-and-dogs archive",
     ("tutorials/image_classification.md", "TRAIN_PATH=$ALLENCV_DIR/data/PetImages/train \\"): _PETS,

@@ -19,6 +19,6 @@ def test_seed_snippet(torch_home):
     output = classifier(torch.rand(2, 3, 64, 64), torch.tensor([0, 1]))
     assert output["probs"].shape == (2, 2)
     output["loss"].backward()
-    assert classifier._im2im_encoder.resnet.conv1.weight.grad is not None
+    assert classifier._im2im_encoder.model.conv1.weight.grad is not None
     readable = classifier.make_output_human_readable(output)
     assert set(readable["label"]) <= {"Cat", "Dog"}

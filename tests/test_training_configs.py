@@ -24,6 +24,8 @@ MANIFEST_CONFIGS = {
 }
 #: Configs that read the generated detection shapes (COCO JSON with keypoints).
 DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.jsonnet"}
+#: Configs that read a timm checkpoint from `WEIGHTS_PATH`: its timm model.
+TIMM_CHECKPOINT_CONFIGS = {"timm_fine_tuning.jsonnet": "tf_efficientnet_lite0"}
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))
 
 
@@ -44,6 +46,12 @@ def use_config_data(config, request, torch_home, monkeypatch, classification_dat
     """Points `TRAIN_PATH` and `VALIDATION_PATH` at the small generated data `config` reads."""
     for model_name in ("resnet18", "resnet50"):
         write_cached_weights(torch_home, model_name)
+    if config.name in TIMM_CHECKPOINT_CONFIGS:  # a random checkpoint for its `weights_path`
+        import timm
+
+        checkpoint = torch_home / f"{TIMM_CHECKPOINT_CONFIGS[config.name]}.pth"
+        torch.save(timm.create_model(TIMM_CHECKPOINT_CONFIGS[config.name]).state_dict(), checkpoint)
+        monkeypatch.setenv("WEIGHTS_PATH", str(checkpoint))
     colour_folders = request.getfixturevalue(classification_data)
     data = {"train": colour_folders / "train", "valid": colour_folders / "valid"}
     if config.name in MANIFEST_CONFIGS:

@@ -16,7 +16,7 @@ from allencv.modules.feature_pyramid import FeaturePyramid
 class FasterRcnn(ObjectDetector):
     """
     torchvision's Faster R-CNN: a region proposal network, then a box classifier and regressor
-    on the proposals, over a feature pyramid of every `backbone` stage plus a max-pooled level
+    on the proposals, over a feature pyramid of the deepest four `backbone` stages plus a max-pooled level
     (anchors of 8x each level's stride: 32 to 512 pixels on a ResNet). With `torchvision_model`,
     any of torchvision's `fasterrcnn_*` models. See `ObjectDetector` for the parameters; the
     default `score_threshold` is 0.05.

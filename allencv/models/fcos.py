@@ -13,7 +13,7 @@ from allencv.modules.feature_pyramid import FeaturePyramid
 class Fcos(DenseDetector):
     """
     torchvision's FCOS: an anchor-free one-stage detector (each pyramid position predicts its
-    distances to the box sides, and a centerness), over the `backbone` stages after the first
+    distances to the box sides, and a centerness), over the deepest three `backbone` stages
     plus P6 and P7. Its single square "anchor" per position (the level's stride) only marks the
     position. With `torchvision_model`, torchvision's `fcos_resnet50_fpn`. See `ObjectDetector`
     for the parameters; the default `score_threshold` is 0.2.

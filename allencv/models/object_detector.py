@@ -62,7 +62,9 @@ class ObjectDetector(VisionModel):
     weights_path : `str`, optional
         A local checkpoint of `torchvision_model` to load instead.
     feature_stages : `List[str]`, optional
-        The `backbone` stages the pyramid uses (default: the family's, see each model).
+        The `backbone` stages the pyramid uses (names from its `get_feature_info()`); by default
+        the family's: the deepest four for Faster R-CNN and Keypoint R-CNN, the deepest three
+        for RetinaNet and FCOS (a ResNet's `layer1`-`layer4` and `layer2`-`layer4`).
     fpn_channels : `int`, optional (default = `256`)
     anchor_sizes : `List[int]`, optional
         One anchor size (pixels) per pyramid level; by default proportional to each level's
@@ -164,7 +166,8 @@ class ObjectDetector(VisionModel):
     # What each family defines.
 
     def default_feature_stages(self, stages: List[str]) -> List[str]:
-        return stages
+        """The deepest four stages: a ResNet's `layer1` to `layer4` (C2-C5), as torchvision's."""
+        return stages[-4:]
 
     def extra_fpn_block(self, fpn_channels: int) -> ExtraFPNBlock:
         raise NotImplementedError
@@ -335,12 +338,13 @@ def unpad(images: torch.Tensor, metadata: Optional[List[Dict[str, Any]]]) -> Lis
 
 class DenseDetector(ObjectDetector):
     """
-    What the single-stage detectors (RetinaNet, FCOS) share: a pyramid from the second stage on
-    plus P6 and P7, their detection options, and their dense classification head.
+    What the single-stage detectors (RetinaNet, FCOS) share: a pyramid of the deepest three
+    stages plus P6 and P7, their detection options, and their dense classification head.
     """
 
     def default_feature_stages(self, stages: List[str]) -> List[str]:
-        return stages[1:]
+        """The deepest three stages: a ResNet's `layer2` to `layer4` (C3-C5), as torchvision's."""
+        return stages[-3:]
 
     def extra_fpn_block(self, fpn_channels: int) -> ExtraFPNBlock:
         return LastLevelP6P7(fpn_channels, fpn_channels)

@@ -13,7 +13,7 @@ from allencv.modules.feature_pyramid import FeaturePyramid
 class Retinanet(DenseDetector):
     """
     torchvision's RetinaNet: a one-stage detector with the focal loss, over a feature pyramid of
-    the `backbone` stages after the first plus two strided levels (P6, P7), with three anchor
+    the deepest three `backbone` stages plus two strided levels (P6, P7), with three anchor
     scales per octave (sizes of 4x each level's stride: 32 to 512 pixels on a ResNet). With
     `torchvision_model`, any of torchvision's `retinanet_*` models. See `ObjectDetector` for the
     parameters; the default `score_threshold` is 0.05.

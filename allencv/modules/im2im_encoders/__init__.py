@@ -1,4 +1,5 @@
 from allencv.modules.im2im_encoders.im2im_encoder import Im2ImEncoder
 from allencv.modules.im2im_encoders.resnet_encoder import ResnetEncoder
 from allencv.modules.im2im_encoders.small_cnn_encoder import SmallCnnEncoder
+from allencv.modules.im2im_encoders.timm_encoder import TimmEncoder
 from allencv.modules.im2im_encoders.torchvision_encoder import TorchvisionEncoder

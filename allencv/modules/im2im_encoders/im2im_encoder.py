@@ -4,6 +4,8 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 import torch
 from allennlp.common import Registrable
 
+from allencv.modules.pretrained import NamesConfigKeys
+
 
 class FeatureInfo(NamedTuple):
     """One stage of an encoder: its name, channels and stride (input pixels per output position)."""
@@ -13,7 +15,7 @@ class FeatureInfo(NamedTuple):
     stride: int
 
 
-class Im2ImEncoder(torch.nn.Module, Registrable):
+class Im2ImEncoder(NamesConfigKeys, torch.nn.Module, Registrable):
     """
     Turns a batch of images into a batch of feature maps: `(batch_size, channels, height, width)`
     in, `(batch_size, output_channels, output_height, output_width)` out; for example the
@@ -25,6 +27,9 @@ class Im2ImEncoder(torch.nn.Module, Registrable):
     Encoders with several stages (e.g. a ResNet's four) also expose them all, for multi-scale
     heads such as FPNs in detection and segmentation: `get_feature_info()` describes them
     statically and `forward_features()` returns their feature maps.
+
+    Pretrained weights that cannot be fetched fail naming their config keys in full
+    (`model.im2im_encoder.weights`).
     """
 
     def get_output_channels(self) -> int:

@@ -1,13 +1,16 @@
-from typing import Dict, List, Optional, Tuple
+import contextlib
+from typing import Dict, List, Optional, Set, Tuple
 
 import torch
 import torchvision
 from allennlp.common.checks import ConfigurationError
+from torchvision.ops.misc import FrozenBatchNorm2d
 
 from allencv.modules.im2im_encoders.im2im_encoder import FeatureInfo, Im2ImEncoder
 from allencv.modules.pretrained import EXTRA_MODELS, build_torchvision_model
 
 POOLING = {"avg": torch.nn.AdaptiveAvgPool2d, "max": torch.nn.AdaptiveMaxPool2d}
+AUTOCAST_DTYPES = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 #: Containers whose children are the network's stages (flattened one level into the trunk).
 TRUNK_CONTAINERS = ("features", "layers", "trunk_output")
 #: Where a classification model's head starts.
@@ -64,7 +67,21 @@ class TorchvisionEncoder(Im2ImEncoder):
         Freezes everything up to and including the `frozen_stages`-th entry of
         `get_feature_info()`: no gradients, and batch norm kept in eval mode. A ResNet's entries
         are its stem (`relu`, stride 2), then `layer1` to `layer4`, so 1 freezes the stem and 2
-        the stem and `layer1`.
+        the stem and `layer1`. torchvision's detection `trainable_backbone_layers=k` (`k` of the
+        five trainable, from `layer4` down) is `frozen_stages: 5 - k` for a ResNet (its default
+        with pretrained weights, 3, is `frozen_stages: 2`).
+    frozen_batch_norm : `bool`, optional (default = `False`)
+        Replaces every `BatchNorm2d` by torchvision's `FrozenBatchNorm2d` (fixed statistics and
+        affine parameters), as torchvision's detection models do with a pretrained backbone:
+        detection's batches of a few images per GPU are too small for batch statistics. Use it
+        with pretrained `weights`; randomly initialised batch norm frozen does nothing useful.
+    channels_last : `bool`, optional (default = `False`)
+        Run the convolutions in torch's `channels_last` memory format (weights and inputs), which
+        oneDNN and cuDNN often run faster. Measure it: `benchmarks/training.py --channels-last 1`.
+    autocast_dtype : `str`, optional
+        `"bfloat16"` or `"float16"`: run the trunk under `torch.autocast` in that precision, on
+        whatever device the images are (e.g. bf16 on CPUs with AVX512-BF16 or AMX); its features
+        are float32 again. On GPUs, the trainer's `use_amp` does this for the whole model.
     """
 
     def __init__(
@@ -75,11 +92,19 @@ class TorchvisionEncoder(Im2ImEncoder):
         output_stage: Optional[str] = None,
         pool: Optional[str] = None,
         frozen_stages: int = 0,
+        frozen_batch_norm: bool = False,
+        channels_last: bool = False,
+        autocast_dtype: Optional[str] = None,
     ) -> None:
         super().__init__()
         check_supported(model_name)
         if pool is not None and pool not in POOLING:
             raise ConfigurationError(f"pool must be one of {sorted(POOLING)} or null, got {pool!r}.")
+        if autocast_dtype not in AUTOCAST_DTYPES:
+            raise ConfigurationError(
+                f"autocast_dtype must be one of {', '.join(name for name in AUTOCAST_DTYPES if name)} or null, "
+                f"got {autocast_dtype!r}."
+            )
         model = build_torchvision_model(model_name, weights=weights, weights_path=weights_path)
         stages, head = split_trunk(model)
         channels = stage_channels(stages, head)
@@ -95,6 +120,8 @@ class TorchvisionEncoder(Im2ImEncoder):
             delattr_path(self.model, name)  # the classification head is the model's job
         for name in names[last + 1:]:
             delattr_path(self.model, name)
+        if frozen_batch_norm:
+            self.model = freeze_batch_norm(self.model)
         self._stage_names = names[: last + 1]
         self._feature_info = [
             FeatureInfo(name, channels[index], strides[index])
@@ -113,6 +140,10 @@ class TorchvisionEncoder(Im2ImEncoder):
             self._frozen = [self._stage(name) for name in self._stage_names[: frozen_until + 1]]
             for module in self._frozen:
                 module.requires_grad_(False)
+        self._autocast_dtype = AUTOCAST_DTYPES[autocast_dtype]
+        self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            self.model.to(memory_format=torch.channels_last)
 
     def _stage(self, name: str) -> torch.nn.Module:
         return self.model.get_submodule(name)
@@ -136,7 +167,28 @@ class TorchvisionEncoder(Im2ImEncoder):
         return list(self._feature_info)
 
     def forward_features(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
-        wanted = {info.name for info in self._feature_info}
+        with self._precision(images):
+            features = self._run(images, {info.name for info in self._feature_info})
+        if self._autocast_dtype is None:
+            return features
+        return {name: feature.float() for name, feature in features.items()}
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        with self._precision(images):
+            # (batch_size, output_channels, ~height / stride, ~width / stride)
+            images = self._run(images, {self._stage_names[-1]})[self._stage_names[-1]]
+            if self.pool is not None:
+                # (batch_size, output_channels, 1, 1)
+                images = self.pool(images)
+        return images if self._autocast_dtype is None else images.float()
+
+    def _precision(self, images: torch.Tensor):
+        if self._autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(images.device.type, dtype=self._autocast_dtype)
+
+    def _run(self, images: torch.Tensor, wanted: Set[str]) -> Dict[str, torch.Tensor]:
+        images = images.contiguous(memory_format=self._memory_format)
         features = {}
         for name in self._stage_names:
             images = self._stage(name)(images)
@@ -144,15 +196,6 @@ class TorchvisionEncoder(Im2ImEncoder):
                 # (batch_size, channels, ~height / stride, ~width / stride)
                 features[name] = images
         return features
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        for name in self._stage_names:
-            images = self._stage(name)(images)
-        # (batch_size, output_channels, ~height / stride, ~width / stride)
-        if self.pool is not None:
-            # (batch_size, output_channels, 1, 1)
-            images = self.pool(images)
-        return images
 
 
 def check_supported(model_name: str) -> None:
@@ -252,3 +295,25 @@ def output_channels(layer: torch.nn.Module) -> int:
 def delattr_path(model: torch.nn.Module, name: str) -> None:
     parent, _, child = name.rpartition(".")
     delattr(model.get_submodule(parent) if parent else model, child)
+
+
+def freeze_batch_norm(module: torch.nn.Module) -> torch.nn.Module:
+    """
+    `module` with every `torch.nn.BatchNorm2d` replaced by torchvision's `FrozenBatchNorm2d`
+    holding the same statistics and affine parameters (as buffers); a `BatchNorm2d` itself is
+    returned converted.
+    """
+    if type(module) is torch.nn.BatchNorm2d:
+        frozen = FrozenBatchNorm2d(module.num_features, eps=module.eps)
+        if module.affine:
+            frozen.weight.copy_(module.weight.detach())
+            frozen.bias.copy_(module.bias.detach())
+        if module.track_running_stats:
+            frozen.running_mean.copy_(module.running_mean)
+            frozen.running_var.copy_(module.running_var)
+        return frozen
+    for name, child in module.named_children():
+        converted = freeze_batch_norm(child)
+        if converted is not child:
+            setattr(module, name, converted)
+    return module

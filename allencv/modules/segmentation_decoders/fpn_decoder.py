@@ -24,7 +24,8 @@ class FpnDecoder(SegmentationDecoder):
     feature_info : `List[FeatureInfo]`
         The encoder's stages (passed by the model).
     feature_names : `List[str]`, optional
-        The stages to use, by name; all of them by default.
+        The stages to use, by name; by default the deepest four (Panoptic FPN's C2-C5: a
+        ResNet's `layer1` to `layer4`, strides 4 to 32).
     pyramid_channels : `int`, optional (default = `128`)
     output_channels : `int`, optional (default = `128`)
     """
@@ -38,7 +39,7 @@ class FpnDecoder(SegmentationDecoder):
     ) -> None:
         super().__init__()
         by_name = {info.name: info for info in feature_info}
-        names = feature_names or [info.name for info in feature_info]
+        names = feature_names or [info.name for info in feature_info][-4:]
         unknown = [name for name in names if name not in by_name]
         if unknown:
             raise ConfigurationError(
