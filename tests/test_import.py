@@ -50,7 +50,7 @@ def test_import_without_allennlp_says_how_to_install():
 #: Optional or heavy packages that registering components must not import (`import allencv`
 #: loads them only when the part that needs them is used).
 HEAVY_MODULES = ["fastapi", "starlette", "uvicorn", "multipart", "matplotlib", "onnx", "onnxruntime",
-                 "torchmetrics", "pycocotools", "allencv.service.app", "allencv.reports"]
+                 "torchmetrics", "pycocotools", "captum", "allencv.service.app", "allencv.reports"]
 
 
 def test_import_allencv_leaves_the_service_plotting_and_metrics_stacks_unloaded(tmp_path):
@@ -80,6 +80,8 @@ OPTIONAL_USES = [
     ("matplotlib", "reports", "from allencv.reports import plot_confusion_matrix\n"
                               "plot_confusion_matrix(['a'], [[1]], 'unused.png')"),
     ("uvicorn", "serve", "from allencv.commands.serve import main\nmain(['missing.tar.gz'])"),
+    ("captum", "explain", "import types, torch\nfrom allencv.interpret import GradCam\n"
+                          "GradCam(types.SimpleNamespace(im2im_encoder=torch.nn.Identity(), logits=len))"),
 ]
 
 

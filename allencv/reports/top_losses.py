@@ -1,0 +1,95 @@
+"""
+The images a classifier gets most confidently wrong (fastai's `plot_top_losses`): each with its
+gold label, the predicted label and its probability, and the Grad-CAM of the prediction over it,
+drawn as a grid for `allennlp classification-report`.
+"""
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import torch
+from allennlp.data import Batch, Instance
+from allennlp.models import Model
+from allennlp.nn.util import move_to_device
+
+from allencv.optional_dependencies import import_optional
+from allencv.predictors.image_predictor import same_size_groups
+
+
+@dataclass
+class TopLoss:
+    """A misclassified image: its loss (`-log p(gold)`), labels and the image as the model saw it."""
+
+    loss: float
+    gold: str
+    predicted: str
+    probability: float  # of the predicted label
+    image: torch.Tensor  # uint8 (3, height, width), as the reader's transforms left it
+    image_path: Optional[str] = None
+    cam: Optional[torch.Tensor] = None  # (height, width) in [0, 1], of the predicted label
+
+
+def find_top_losses(model: Model, instances: List[Instance], count: int, batch_size: int = 64, cuda_device: int = -1) -> List[TopLoss]:
+    """
+    The `count` misclassified `instances` with the highest loss, highest first, each with the
+    Grad-CAM of its predicted label when the model has an `im2im_encoder` (`allencv.interpret`).
+    Instances are predicted one image size at a time, so none is padded; `model` must be a
+    `basic_image_classifier` in evaluation mode.
+    """
+    names = model.label_names()  # type: ignore[attr-defined]
+    wrong: List[Tuple[TopLoss, Instance]] = []
+    for group in same_size_groups(instances):
+        for start in range(0, len(group), batch_size):
+            chunk = [instances[position] for position in group[start:start + batch_size]]
+            batch = Batch(chunk)
+            batch.index_instances(model.vocab)
+            tensors = move_to_device(batch.as_tensor_dict(), cuda_device)
+            with torch.no_grad():
+                # (chunk_size, num_labels)
+                probs = model(image=tensors["image"])["probs"].cpu()
+            gold = tensors["label"].view(-1).cpu()
+            predicted = probs.argmax(dim=-1)
+            for index in (predicted != gold).nonzero().view(-1).tolist():
+                metadata = chunk[index]["metadata"].metadata if "metadata" in chunk[index] else {}  # type: ignore[attr-defined]
+                wrong.append((TopLoss(
+                    loss=-math.log(max(float(probs[index, gold[index]]), 1e-12)),
+                    gold=names[int(gold[index])],
+                    predicted=names[int(predicted[index])],
+                    probability=float(probs[index, predicted[index]]),
+                    image=chunk[index]["image"].image,  # type: ignore[attr-defined]
+                    image_path=metadata.get("image_path"),
+                ), chunk[index]))
+    top = sorted(wrong, key=lambda item: -item[0].loss)[:count]
+    if top and getattr(model, "im2im_encoder", None) is not None:
+        from allencv.interpret import GradCam
+
+        grad_cam = GradCam(model)
+        for item, instance in top:
+            batch = Batch([instance])
+            batch.index_instances(model.vocab)
+            # (1, channels, height, width), normalized as the model takes it
+            image = move_to_device(batch.as_tensor_dict()["image"], cuda_device)
+            item.cam = grad_cam(image, [names.index(item.predicted)])[0].cpu()
+    return [item for item, _ in top]
+
+
+def plot_top_losses(top_losses: List[TopLoss], path: Path, columns: int = 4) -> None:
+    """Draws `top_losses` as a grid, each image with its CAM (when it has one) and labels, to `path`."""
+    from allencv.interpret.grad_cam import overlay_cam
+
+    columns = max(1, min(columns, len(top_losses)))
+    rows = max(1, math.ceil(len(top_losses) / columns))
+    figure = import_optional("matplotlib.figure", "The top-losses grid").Figure(figsize=(2.6 * columns, 2.9 * rows))
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for position, cell in enumerate(axes.flat):
+        cell.axis("off")
+        if position >= len(top_losses):
+            continue
+        item = top_losses[position]
+        picture = overlay_cam(item.image, item.cam) if item.cam is not None else item.image
+        cell.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
+        cell.set_title(f"gold: {item.gold}\npredicted: {item.predicted} ({item.probability:.0%})", fontsize=9)
+    figure.suptitle("Most confidently wrong: gold label, prediction (probability), Grad-CAM of the prediction", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
