@@ -5,7 +5,7 @@ parts of an image made the model predict a label. The CAM is taken at the output
 """
 import base64
 import io
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy
 import PIL.Image
@@ -36,14 +36,11 @@ class GradCam:
     """
 
     def __init__(self, model: Model) -> None:
-        encoder = getattr(model, "im2im_encoder", None)
-        if encoder is None or not hasattr(model, "logits"):
-            raise ConfigurationError(
-                f"Grad-CAM explains the feature map of a classifier's im2im_encoder, but this "
-                f"{type(model).__name__} has none; train a model with model.im2im_encoder set "
-                "(e.g. small_cnn, torchvision) to explain its predictions."
-            )
+        reason = why_not_explainable(model)
+        if reason is not None:
+            raise ConfigurationError(reason)
         captum_attr = import_optional("captum.attr", "Grad-CAM explanations")
+        encoder = model.im2im_encoder  # type: ignore[attr-defined]
         self._model = model
         self._encoder = encoder
         self._grad_cam = captum_attr.LayerGradCam(model.logits, encoder)
@@ -70,6 +67,24 @@ class GradCam:
         )[:, 0].clamp_min(0)
         peaks = cam.flatten(1).amax(dim=1).clamp_min(torch.finfo(cam.dtype).tiny)
         return cam / peaks[:, None, None]
+
+
+def why_not_explainable(model: Model) -> Optional[str]:
+    """Why `GradCam` cannot explain `model`, or `None` when it can."""
+    encoder = getattr(model, "im2im_encoder", None)
+    if encoder is None or not hasattr(model, "logits"):
+        return (
+            f"Grad-CAM explains the feature map of a classifier's im2im_encoder, but this "
+            f"{type(model).__name__} has none; train a model with model.im2im_encoder set "
+            "(e.g. small_cnn, torchvision) to explain its predictions."
+        )
+    if encoder.get_fixed_output_size() == (1, 1):
+        return (
+            f"The model's im2im_encoder ({type(encoder).__name__}) pools its feature map to 1x1, so "
+            "Grad-CAM has no positions to tell apart; train with model.im2im_encoder.pool: null and "
+            "a global_pool im2vec_encoder to explain its predictions."
+        )
+    return None
 
 
 def heatmap_png(cam: torch.Tensor) -> str:

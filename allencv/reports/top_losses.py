@@ -3,6 +3,7 @@ The images a classifier gets most confidently wrong (fastai's `plot_top_losses`)
 gold label, the predicted label and its probability, and the Grad-CAM of the prediction over it,
 drawn as a grid for `allennlp classification-report`.
 """
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,11 @@ from allennlp.data import Batch, Instance
 from allennlp.models import Model
 from allennlp.nn.util import move_to_device
 
+from allencv.interpret.grad_cam import GradCam, overlay_cam, why_not_explainable
 from allencv.optional_dependencies import import_optional
 from allencv.predictors.image_predictor import same_size_groups
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,7 +37,8 @@ class TopLoss:
 def find_top_losses(model: Model, instances: List[Instance], count: int, batch_size: int = 64, cuda_device: int = -1) -> List[TopLoss]:
     """
     The `count` misclassified `instances` with the highest loss, highest first, each with the
-    Grad-CAM of its predicted label when the model has an `im2im_encoder` (`allencv.interpret`).
+    Grad-CAM of its predicted label when the model can be explained (`allencv.interpret`: an
+    `im2im_encoder` whose feature map is not pooled to 1x1).
     Instances are predicted one image size at a time, so none is padded; `model` must be a
     `basic_image_classifier` in evaluation mode.
     """
@@ -61,9 +66,10 @@ def find_top_losses(model: Model, instances: List[Instance], count: int, batch_s
                     image_path=metadata.get("image_path"),
                 ), chunk[index]))
     top = sorted(wrong, key=lambda item: -item[0].loss)[:count]
-    if top and getattr(model, "im2im_encoder", None) is not None:
-        from allencv.interpret import GradCam
-
+    reason = why_not_explainable(model)
+    if reason is not None:
+        logger.warning("The top-losses grid is drawn without Grad-CAMs: %s", reason)
+    elif top:
         grad_cam = GradCam(model)
         for item, instance in top:
             batch = Batch([instance])
@@ -76,8 +82,6 @@ def find_top_losses(model: Model, instances: List[Instance], count: int, batch_s
 
 def plot_top_losses(top_losses: List[TopLoss], path: Path, columns: int = 4) -> None:
     """Draws `top_losses` as a grid, each image with its CAM (when it has one) and labels, to `path`."""
-    from allencv.interpret.grad_cam import overlay_cam
-
     columns = max(1, min(columns, len(top_losses)))
     rows = max(1, math.ceil(len(top_losses) / columns))
     figure = import_optional("matplotlib.figure", "The top-losses grid").Figure(figsize=(2.6 * columns, 2.9 * rows))

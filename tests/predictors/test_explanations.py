@@ -11,7 +11,7 @@ from allennlp.data import Vocabulary
 
 from allencv.data.dataset_readers import ImageClassificationDirectoryReader
 from allencv.models import BasicImageClassifier, MultiLabelImageClassifier
-from allencv.modules.im2im_encoders import SmallCnnEncoder
+from allencv.modules.im2im_encoders import ResnetEncoder, SmallCnnEncoder
 from allencv.modules.im2vec_encoders import FlattenEncoder, GlobalPoolEncoder
 from allencv.predictors import ImageClassifierPredictor, MultiLabelImageClassifierPredictor
 from tests.predictors.test_batch_independence import write_image
@@ -78,5 +78,8 @@ def test_explain_needs_an_im2im_encoder_and_overlay_dir_needs_explain(classifier
     flatten_only = BasicImageClassifier(Vocabulary(LABELS), FlattenEncoder(3, 8, 8))
     with pytest.raises(ConfigurationError, match="im2im_encoder"):
         ImageClassifierPredictor(flatten_only, ImageClassificationDirectoryReader(), explain=True)
+    pooled = BasicImageClassifier(Vocabulary(LABELS), FlattenEncoder(512, 1, 1), ResnetEncoder("resnet18", weights=None))
+    with pytest.raises(ConfigurationError, match="pools its feature map to 1x1"):
+        ImageClassifierPredictor(pooled, ImageClassificationDirectoryReader(), explain=True)
     with pytest.raises(ConfigurationError, match='"explain": true'):
         ImageClassifierPredictor(classifier, ImageClassificationDirectoryReader(), overlay_dir="cams")
