@@ -70,7 +70,8 @@ def report_from_args(args: argparse.Namespace) -> None:
         )
     top_losses = None
     if args.top_losses > 0:
-        instances = list(data_loader.iter_instances())
+        # The reader's instances, images and all (the data loader's may hold only the labels).
+        instances = archive.validation_dataset_reader.read(args.input_file)
         top_losses = find_top_losses(model, instances, args.top_losses, args.batch_size, args.cuda_device)
     paths = write_classification_report(
         dict(metrics, confusion_matrix=confusion_matrix), args.output_dir, args.top_pairs, top_losses

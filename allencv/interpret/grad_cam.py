@@ -15,8 +15,8 @@ from allennlp.models import Model
 
 from allencv.optional_dependencies import import_optional
 
-#: The opacity of the colour-mapped CAM in `overlay_cam`'s picture.
-OVERLAY_ALPHA = 0.5
+#: The opacity of the colour-mapped CAM at its peak in `overlay_cam`'s picture (0 where it is 0).
+OVERLAY_ALPHA = 0.7
 
 
 class GradCam:
@@ -95,12 +95,15 @@ def heatmap_png(cam: torch.Tensor) -> str:
 def overlay_cam(image: torch.Tensor, cam: torch.Tensor) -> torch.Tensor:
     """
     A `uint8` `(3, height, width)` picture of the `uint8` `(3, height, width)` image with its
-    `(height, width)` CAM over it, colour-mapped with matplotlib's "jet" (blue low, red high).
+    `(height, width)` CAM over it, colour-mapped with matplotlib's "jet" (blue low, red high) and
+    more opaque where the CAM is higher, so the image shows through where the model did not look.
     """
     colormap = import_optional("matplotlib", "Grad-CAM overlays").colormaps["jet"]
-    # (height, width, 3) in [0, 1]
-    colours = colormap(cam.cpu().numpy())[..., :3]
-    blended = (1 - OVERLAY_ALPHA) * image.cpu().permute(1, 2, 0).numpy() / 255 + OVERLAY_ALPHA * colours
+    values = cam.cpu().numpy()
+    # (height, width, 3) in [0, 1], and (height, width, 1) opacities
+    colours = colormap(values)[..., :3]
+    alpha = OVERLAY_ALPHA * values[..., None]
+    blended = (1 - alpha) * image.cpu().permute(1, 2, 0).numpy() / 255 + alpha * colours
     return torch.from_numpy((255 * blended).round().astype(numpy.uint8)).permute(2, 0, 1)
 
 

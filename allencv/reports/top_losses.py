@@ -3,11 +3,13 @@ The images a classifier gets most confidently wrong (fastai's `plot_top_losses`)
 gold label, the predicted label and its probability, and the Grad-CAM of the prediction over it,
 drawn as a grid for `allennlp classification-report`.
 """
+import heapq
+import itertools
 import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import torch
 from allennlp.data import Batch, Instance
@@ -34,38 +36,47 @@ class TopLoss:
     cam: Optional[torch.Tensor] = None  # (height, width) in [0, 1], of the predicted label
 
 
-def find_top_losses(model: Model, instances: List[Instance], count: int, batch_size: int = 64, cuda_device: int = -1) -> List[TopLoss]:
+def find_top_losses(
+    model: Model, instances: Iterable[Instance], count: int, batch_size: int = 64, cuda_device: int = -1
+) -> List[TopLoss]:
     """
     The `count` misclassified `instances` with the highest loss, highest first, each with the
     Grad-CAM of its predicted label when the model can be explained (`allencv.interpret`: an
-    `im2im_encoder` whose feature map is not pooled to 1x1).
-    Instances are predicted one image size at a time, so none is padded; `model` must be a
-    `basic_image_classifier` in evaluation mode.
+    `im2im_encoder` whose feature map is not pooled to 1x1). The instances are read `batch_size`
+    at a time and predicted one image size at a time, so none is padded and only the `count`
+    worst are kept; `model` must be a `basic_image_classifier` in evaluation mode.
     """
     names = model.label_names()  # type: ignore[attr-defined]
-    wrong: List[Tuple[TopLoss, Instance]] = []
-    for group in same_size_groups(instances):
-        for start in range(0, len(group), batch_size):
-            chunk = [instances[position] for position in group[start:start + batch_size]]
-            batch = Batch(chunk)
+    worst: List[Tuple[float, int, TopLoss, Instance]] = []  # a min-heap on the loss
+    remaining = iter(instances)
+    while chunk := list(itertools.islice(remaining, batch_size)):
+        for group in same_size_groups(chunk):
+            same_size = [chunk[position] for position in group]
+            batch = Batch(same_size)
             batch.index_instances(model.vocab)
             tensors = move_to_device(batch.as_tensor_dict(), cuda_device)
             with torch.no_grad():
-                # (chunk_size, num_labels)
+                # (group_size, num_labels)
                 probs = model(image=tensors["image"])["probs"].cpu()
             gold = tensors["label"].view(-1).cpu()
             predicted = probs.argmax(dim=-1)
             for index in (predicted != gold).nonzero().view(-1).tolist():
-                metadata = chunk[index]["metadata"].metadata if "metadata" in chunk[index] else {}  # type: ignore[attr-defined]
-                wrong.append((TopLoss(
+                instance = same_size[index]
+                metadata = instance["metadata"].metadata if "metadata" in instance else {}  # type: ignore[attr-defined]
+                item = TopLoss(
                     loss=-math.log(max(float(probs[index, gold[index]]), 1e-12)),
                     gold=names[int(gold[index])],
                     predicted=names[int(predicted[index])],
                     probability=float(probs[index, predicted[index]]),
-                    image=chunk[index]["image"].image,  # type: ignore[attr-defined]
+                    image=instance["image"].image,  # type: ignore[attr-defined]
                     image_path=metadata.get("image_path"),
-                ), chunk[index]))
-    top = sorted(wrong, key=lambda item: -item[0].loss)[:count]
+                )
+                entry = (item.loss, id(instance), item, instance)
+                if len(worst) < count:
+                    heapq.heappush(worst, entry)
+                elif item.loss > worst[0][0]:
+                    heapq.heapreplace(worst, entry)
+    top = [(item, instance) for _, _, item, instance in sorted(worst, key=lambda entry: -entry[0])]
     reason = why_not_explainable(model)
     if reason is not None:
         logger.warning("The top-losses grid is drawn without Grad-CAMs: %s", reason)
@@ -84,7 +95,9 @@ def plot_top_losses(top_losses: List[TopLoss], path: Path, columns: int = 4) -> 
     """Draws `top_losses` as a grid, each image with its CAM (when it has one) and labels, to `path`."""
     columns = max(1, min(columns, len(top_losses)))
     rows = max(1, math.ceil(len(top_losses) / columns))
-    figure = import_optional("matplotlib.figure", "The top-losses grid").Figure(figsize=(2.6 * columns, 2.9 * rows))
+    figure = import_optional("matplotlib.figure", "The top-losses grid").Figure(
+        figsize=(2.6 * columns, 3.0 * rows + 0.4), layout="constrained"
+    )
     axes = figure.subplots(rows, columns, squeeze=False)
     for position, cell in enumerate(axes.flat):
         cell.axis("off")
@@ -95,5 +108,4 @@ def plot_top_losses(top_losses: List[TopLoss], path: Path, columns: int = 4) -> 
         cell.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
         cell.set_title(f"gold: {item.gold}\npredicted: {item.predicted} ({item.probability:.0%})", fontsize=9)
     figure.suptitle("Most confidently wrong: gold label, prediction (probability), Grad-CAM of the prediction", fontsize=10)
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
