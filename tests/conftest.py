@@ -200,3 +200,25 @@ def caption_match_manifests(tmp_path_factory) -> Dict[str, Path]:
     from allencv.datasets.caption_match import write_caption_match
 
     return write_caption_match(str(tmp_path_factory.mktemp("caption_match")), size=16, splits={"train": 48, "valid": 16})
+
+
+@pytest.fixture(scope="session")
+def squares_archive(tmp_path_factory) -> Path:
+    """
+    `training_config/squares_on_noise.jsonnet` trained in-process (2 epochs) on a small
+    squares-on-noise dataset of 32px images; the archive's folder holds the data as `data/`.
+    """
+    from allennlp.commands.train import train_model
+    from allennlp.common import Params
+
+    from allencv.datasets.squares_on_noise import write_squares_dataset
+
+    root = tmp_path_factory.mktemp("squares")
+    write_squares_dataset(str(root / "data"), size=32, splits={"train": 150, "valid": 15, "test": 60})
+    params = Params.from_file(
+        str(REPO_ROOT / "training_config" / "squares_on_noise.jsonnet"),
+        params_overrides='{"trainer.num_epochs": 2}',
+        ext_vars={"TRAIN_PATH": str(root / "data" / "train"), "VALIDATION_PATH": str(root / "data" / "valid")},
+    )
+    train_model(params, root / "run")
+    return root / "run" / "model.tar.gz"

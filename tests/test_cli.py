@@ -119,3 +119,14 @@ def test_predict_images_takes_image_files_and_folders(trained, colour_folders, t
     assert [entry["label"] for entry in top][0] == outputs[0]["label"] and top[0]["prob"] >= top[1]["prob"]
     result = run(["predict-images", str(serialization_dir / "model.tar.gz"), str(tmp_path / "nothing")], check=False)
     assert result.returncode != 0 and "does not exist: pass image files or folders of images" in result.stderr
+
+
+def test_predict_images_explains_and_writes_the_cam_overlays(squares_archive, tmp_path):
+    test_images = squares_archive.parent.parent / "data" / "test" / "red"
+    run(["predict-images", str(squares_archive), str(test_images), "--output-file", str(tmp_path / "out.jsonl"),
+         "--predictor-args", json.dumps({"explain": True, "overlay_dir": str(tmp_path / "cams")})])
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(outputs) == 20 and all(output["explained_label"] == output["label"] for output in outputs)
+    written = sorted((tmp_path / "cams").iterdir())
+    assert [str(path) for path in written] == sorted(output["overlay_path"] for output in outputs)
+    assert all(output["heatmap"] and output["cam_overlay"] for output in outputs)

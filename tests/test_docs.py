@@ -23,6 +23,8 @@ DOC_TRAIN_OVERRIDES = '{"trainer.num_epochs": 1, "data_loader.batch_size": 128}'
 DIGITS_CHAIN = [
     ("tutorials/evaluation.md", "python -m allencv.datasets.digits data/digits"),
     ("tutorials/evaluation.md", "allennlp classification-report runs/digits/model.tar.gz data/digits/test -o runs/digits/report"),
+    ("tutorials/evaluation.md", "TRAIN_PATH=data/digits/train VALIDATION_PATH=data/digits/valid \\\n  allennlp train training_config/digits_small_cnn.jsonnet"),
+    ("tutorials/evaluation.md", "allennlp predict-images runs/digits_cnn/model.tar.gz data/digits/test/7"),
     ("tutorials/evaluation.md", "allennlp evaluate runs/digits/model.tar.gz data/digits/test --include-package allencv \\"),
     ("tutorials/evaluation.md", "allennlp export runs/digits/model.tar.gz -o runs/digits/exported      # --format torchscript onnx"),
     ("tutorials/evaluation.md", "import numpy, onnxruntime, PIL.Image, torch"),
@@ -58,6 +60,7 @@ NOT_RUN: Dict[Tuple[str, str], str] = {
     ("tutorials/shards.md", "# on node 0, then on node 1 with --node-rank 1"): "needs two machines; tests/test_multi_node_training.py runs two nodes on loopback",
     ("tutorials/evaluation.md", "python -m benchmarks.batch_prediction --batch-size 32 --runs 3"): _BENCH,
     ("tutorials/classification_recipes.md", "python -c 'from allencv.modules.efficientnet_lite import save_timm_checkpoint"): "needs a small image folder and trains for minutes; tests/test_training_configs.py trains the config, tests/modules/test_efficientnet_lite.py checks the checkpoint",
+    ("tutorials/evaluation.md", "python -m benchmarks.cam_localisation --data data/squares --output runs/cam_localisation"): "a benchmark (minutes); tests/interpret/test_cam_localisation.py checks a small version",
     ("tutorials/image_classification.md", "export ALLENCV_DIR=$(pwd)"): "runs `make install`, which reinstalls the venv",
     ("tutorials/image_classification.md", "mkdir -p $ALLENCV_DIR/data && cd $ALLENCV_DIR/data"): "downloads the Kaggle cats-and-dogs archive",
     ("tutorials/image_classification.md", "TRAIN_PATH=$ALLENCV_DIR/data/PetImages/train \\"): _PETS,
@@ -167,6 +170,9 @@ def test_digits_evaluation_tutorial(checkout):
     assert "Evaluation metrics:" in outputs[0] and re.search(r"\n7 +(\d\.\d{4} +){3}\d+", outputs[0])
     assert (checkout / "runs/digits/training_curves.png").exists()
     assert (checkout / "runs/digits/report/report.md").exists()
+    assert (checkout / "runs/digits_cnn/report/top_losses.png").exists()  # with Grad-CAMs: a small_cnn
+    assert "heatmap" in (checkout / "runs/digits_cnn/cams.jsonl").read_text().splitlines()[0]
+    assert list((checkout / "runs/digits_cnn/cams").glob("*_cam.png"))
     assert (checkout / "runs/digits/exported/model.onnx").exists()
 
 

@@ -110,7 +110,7 @@ def test_import_without_allennlp_says_how_to_install():
 #: Optional or heavy packages that registering components must not import (`import allencv`
 #: loads them only when the part that needs them is used).
 HEAVY_MODULES = ["fastapi", "starlette", "uvicorn", "multipart", "matplotlib", "onnx", "onnxruntime",
-                 "torchmetrics", "pycocotools", "timm", "allencv.service.app", "allencv.reports"]
+                 "torchmetrics", "pycocotools", "timm", "captum", "allencv.service.app", "allencv.reports"]
 
 
 #: `import allencv` after the user chose a matplotlib backend; prints which heavy modules it
@@ -146,6 +146,8 @@ OPTIONAL_USES = [
                               "plot_confusion_matrix(['a'], [[1]], 'unused.png')"),
     ("uvicorn", "serve", "from allencv.commands.serve import main\nmain(['missing.tar.gz'])"),
     ("timm", "timm", "from allencv.modules.im2im_encoders import TimmEncoder\nTimmEncoder('resnet18')"),
+    ("captum", "explain", "import types, torch\nfrom allencv.interpret import GradCam\n"
+                          "GradCam(types.SimpleNamespace(im2im_encoder=torch.nn.Identity(), logits=len))"),
 ]
 
 

@@ -4,11 +4,12 @@ The `serve` command: `allennlp serve model.tar.gz` (with `allencv` in `.allennlp
 """
 
 import argparse
+import json
 import logging
 import math
 import socket
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
@@ -53,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--predictor", help="a registered predictor name; defaults to the model's own"
+    )
+    parser.add_argument(
+        "--predictor-args",
+        default="",
+        help='JSON keyword arguments of the predictor, e.g. \'{"explain": true}\' for Grad-CAM heatmaps',
     )
     parser.add_argument(
         "--cuda-device", type=int, default=-1, help="the GPU to run on; -1 (default) for the CPU"
@@ -146,7 +152,11 @@ def serve_from_args(args: argparse.Namespace) -> None:
         )
     check_port_is_free(args.host, args.port)
     predictor = Predictor.from_path(
-        args.archive_file, args.predictor, cuda_device=args.cuda_device, overrides=args.overrides
+        args.archive_file,
+        args.predictor,
+        cuda_device=args.cuda_device,
+        overrides=args.overrides,
+        **predictor_arguments(args.predictor_args),
     )
     if not isinstance(predictor, ImagePredictor):
         raise ConfigurationError(
@@ -160,6 +170,19 @@ def serve_from_args(args: argparse.Namespace) -> None:
         # uvicorn shuts down gracefully on SIGTERM, then raises the signal again, which allennlp's
         # handler turns into this exception: the server has stopped cleanly.
         logger.info("Stopped on SIGTERM.")
+
+
+def predictor_arguments(text: str) -> Dict[str, Any]:
+    """The `--predictor-args` JSON object (empty when not given), or a `ConfigurationError`."""
+    if not text:
+        return {}
+    try:
+        arguments = json.loads(text)
+    except ValueError as error:
+        raise ConfigurationError(f"--predictor-args is not JSON ({error}): give an object, e.g. '{{\"explain\": true}}'.")
+    if not isinstance(arguments, dict):
+        raise ConfigurationError(f"--predictor-args must be a JSON object, got {text!r}.")
+    return arguments
 
 
 def port_number(value: str) -> int:

@@ -146,11 +146,11 @@ class BasicImageClassifier(VisionModel):
         if self._test_time_augmentation is not None and not self.training:
             # (batch_size, num_labels): log of the probabilities averaged over the views.
             probs = self._test_time_augmentation.average(
-                lambda view: torch.softmax(self._logits(view), dim=-1), image
+                lambda view: torch.softmax(self.logits(view), dim=-1), image
             )
             logits = probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
         else:
-            logits = self._logits(image)
+            logits = self.logits(image)
         return self._classification_output(logits, label, targets, metadata)
 
     def _classification_output(
@@ -177,7 +177,12 @@ class BasicImageClassifier(VisionModel):
             self._confusion_matrix(logits, label)
         return output_dict
 
-    def _logits(self, image: torch.Tensor) -> torch.Tensor:
+    def logits(self, image: torch.Tensor) -> torch.Tensor:
+        """
+        `(batch_size, num_labels)` logits of a `(batch_size, channels, height, width)` batch through
+        the encoders and the output layer alone (no test-time or batch augmentation): what Grad-CAM
+        differentiates (`allencv.interpret.GradCam`).
+        """
         return image_logits(
             image, self._im2im_encoder, self._im2vec_encoder, self._dropout, self._classification_layer
         )
@@ -229,6 +234,11 @@ class BasicImageClassifier(VisionModel):
         before the first. `allennlp evaluate`'s output file and `classification-report` hold it.
         """
         return self._last_confusion_matrix
+
+    @property
+    def im2im_encoder(self) -> Optional[Im2ImEncoder]:
+        """The encoder whose feature map the vector is pooled from, if the model has one."""
+        return self._im2im_encoder
 
     def label_names(self) -> List[str]:
         """The label names, in the order of the model's outputs."""

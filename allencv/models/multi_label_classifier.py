@@ -124,10 +124,10 @@ class MultiLabelImageClassifier(VisionModel):
         """
         if self._test_time_augmentation is not None and not self.training:
             # (batch_size, num_labels): the logits of the probabilities averaged over the views.
-            probs = self._test_time_augmentation.average(lambda view: torch.sigmoid(self._logits(view)), image)
+            probs = self._test_time_augmentation.average(lambda view: torch.sigmoid(self.logits(view)), image)
             logits = torch.logit(probs, eps=1e-6)
         else:
-            logits = self._logits(image)
+            logits = self.logits(image)
         output_dict: Dict[str, Any] = {"logits": logits, "probs": torch.sigmoid(logits)}
         paths = [item.get("image_path") for item in metadata or []]
         if any(path is not None for path in paths):
@@ -137,7 +137,12 @@ class MultiLabelImageClassifier(VisionModel):
             self._metrics(output_dict["probs"], labels)
         return output_dict
 
-    def _logits(self, image: torch.Tensor) -> torch.Tensor:
+    def logits(self, image: torch.Tensor) -> torch.Tensor:
+        """
+        `(batch_size, num_labels)` logits of a `(batch_size, channels, height, width)` batch through
+        the encoders and the output layer alone (no test-time or batch augmentation): what Grad-CAM
+        differentiates (`allencv.interpret.GradCam`).
+        """
         return image_logits(
             image, self._im2im_encoder, self._im2vec_encoder, self._dropout, self._classification_layer
         )
@@ -159,6 +164,11 @@ class MultiLabelImageClassifier(VisionModel):
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         return self._metrics.get_metric(reset)
+
+    @property
+    def im2im_encoder(self) -> Optional[Im2ImEncoder]:
+        """The encoder whose feature map the vector is pooled from, if the model has one."""
+        return self._im2im_encoder
 
     def label_names(self) -> List[str]:
         """The label names, in the order of the model's outputs."""

@@ -60,11 +60,8 @@ class ImagePredictor(Predictor):
         """The model's outputs for `instances`, in order, from one forward pass per image size."""
         for instance in instances:
             self._dataset_reader.apply_token_indexers(instance)
-        by_size: Dict[Tuple[int, ...], List[int]] = defaultdict(list)
-        for position, instance in enumerate(instances):
-            by_size[tuple(instance["image"].image.shape)].append(position)  # type: ignore[attr-defined]
         outputs: List[Dict[str, Any]] = [{} for _ in instances]
-        for positions in by_size.values():
+        for positions in same_size_groups(instances):
             same_size = [instances[position] for position in positions]
             for position, output in zip(positions, self._model.forward_on_instances(same_size)):
                 outputs[position] = output
@@ -123,6 +120,14 @@ class ImagePredictor(Predictor):
         raise BadInputError(
             f"The input has neither 'image_path' nor 'image' (base64); its keys are {sorted(json_dict)}."
         )
+
+
+def same_size_groups(instances: List[Instance]) -> List[List[int]]:
+    """The positions of `instances`, grouped by the shape of their `image` (in order of first appearance)."""
+    by_size: Dict[Tuple[int, ...], List[int]] = defaultdict(list)
+    for position, instance in enumerate(instances):
+        by_size[tuple(instance["image"].image.shape)].append(position)  # type: ignore[attr-defined]
+    return list(by_size.values())
 
 
 def decode_base64_image(data: str) -> bytes:

@@ -6,11 +6,12 @@ pairs of labels the model confuses most.
 import csv
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy
 
 from allencv.optional_dependencies import import_optional
+from allencv.reports.top_losses import TopLoss, plot_top_losses
 
 from allencv.training.metrics_table import split_per_label, support_by_label  # noqa: E402
 
@@ -63,12 +64,15 @@ def plot_confusion_matrix(labels: List[str], counts: List[List[int]], path: Path
     figure.savefig(path, dpi=120)
 
 
-def write_classification_report(metrics: Dict[str, Any], output_dir: str, top_pairs: int = 10) -> Dict[str, Path]:
+def write_classification_report(
+    metrics: Dict[str, Any], output_dir: str, top_pairs: int = 10, top_losses: Optional[List[TopLoss]] = None
+) -> Dict[str, Path]:
     """
     Writes `confusion_matrix.png`, `per_class.csv`, `report.md` (overall metrics, the per-class
     table and the most-confused pairs) and `metrics.json` into `output_dir`, and returns their
     paths by name. `metrics` must hold the flat `precision_<label>`, `recall_<label>` and
-    `f1_<label>` and the `confusion_matrix` (`labels` and `counts`).
+    `f1_<label>` and the `confusion_matrix` (`labels` and `counts`). With `top_losses` (from
+    `find_top_losses`), also `top_losses.png`, their grid, and their table in `report.md`.
     """
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -99,6 +103,15 @@ def write_classification_report(metrics: Dict[str, Any], output_dir: str, top_pa
     else:
         lines.append("None: every image was classified correctly.")
     lines += ["", "![Confusion matrix](confusion_matrix.png)", ""]
+    if top_losses:
+        paths["top_losses.png"] = folder / "top_losses.png"
+        plot_top_losses(top_losses, paths["top_losses.png"])
+        lines += ["## Most confidently wrong", "", "| image | gold | predicted | probability | loss |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {item.image_path or '-'} | {item.gold} | {item.predicted} | {item.probability:.1%} | {item.loss:.3f} |"
+            for item in top_losses
+        ]
+        lines += ["", "![Most confidently wrong, with the Grad-CAM of each prediction](top_losses.png)", ""]
     paths["report.md"].write_text("\n".join(lines))
     paths["metrics.json"].write_text(json.dumps(metrics, indent=2))
     return paths

@@ -41,7 +41,7 @@ def test_health_and_info(client):
 def test_the_page_and_its_assets_are_served_without_any_outside_url(client):
     page = client.get("/")
     assert page.status_code == 200 and 'id="file-input"' in page.text
-    for asset in ("app.js", "renderers.js", "style.css"):
+    for asset in ("app.js", "renderers.js", "explanations.js", "style.css"):
         response = client.get(f"/static/{asset}")
         assert response.status_code == 200, asset
         assert "://" not in response.text, f"{asset} must not load anything from outside the app"

@@ -1,7 +1,9 @@
 """
 The web page in headless Chromium. Against `allennlp serve` in a subprocess: a refused file shows
 the server's message, and an image shows its label and bars (set ALLENCV_SCREENSHOT to a path to
-keep the screenshot; docs/serve_screenshot.png was made so). Against a stand-in for the detection
+keep the screenshot; docs/serve_screenshot.png was made so). Against a classifier served with
+`explain` on: the "why?" toggle draws the Grad-CAM heatmap over the image, and clears it
+(ALLENCV_WHY_SCREENSHOT keeps that screenshot). Against a stand-in for the detection
 and segmentation predictors: their boxes, keypoints and masks are drawn over the image.
 """
 
@@ -224,3 +226,68 @@ def test_the_page_sends_the_text_box_with_the_image(text_model_url, text_predict
     expected = text_predictor.predict(str(tmp_path / "red.png"), "blue")["label_probs"]
     wait.until(lambda driver: json.loads(driver.find_element(By.ID, "raw-json").get_attribute("textContent") or "{}").get("label_probs") == pytest.approx(expected, abs=1e-5))
     assert not browser.find_element(By.ID, "error").is_displayed()
+
+
+@pytest.fixture(scope="module")
+def explained_url(squares_archive):
+    """The squares-on-noise classifier served in-process with `explain` on."""
+    from allennlp.predictors import Predictor
+
+    predictor = Predictor.from_path(str(squares_archive), explain=True)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(predictor), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}", predictor
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def heatmap_pixel(browser, x: int, y: int):
+    return browser.execute_script(
+        "return Array.from(document.getElementById('heatmap').getContext('2d').getImageData(arguments[0], arguments[1], 1, 1).data)",
+        x,
+        y,
+    )
+
+
+def test_the_why_toggle_draws_the_heatmap_over_the_image(explained_url, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from allencv.datasets.squares_on_noise import square_example
+
+    url, predictor = explained_url
+    wait = WebDriverWait(browser, 60)
+    browser.get(url + "/")
+    image, (x1, y1, x2, y2) = square_example(numpy.random.default_rng(5), "blue", 32)
+    image.save(tmp_path / "square.png")
+    expected = predictor.predict(str(tmp_path / "square.png"))
+    heatmap = numpy.asarray(PIL.Image.open(io.BytesIO(base64.b64decode(expected["heatmap"]))))
+    peak_y, peak_x = (int(value) for value in numpy.unravel_index(int(heatmap.argmax()), heatmap.shape))
+    cold_y, cold_x = (int(value) for value in numpy.unravel_index(int(heatmap.argmin()), heatmap.shape))
+    assert x1 <= peak_x < x2 and y1 <= peak_y < y2 and heatmap[cold_y, cold_x] == 0
+
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "square.png"))
+    wait.until(expected_conditions.visibility_of_element_located((By.ID, "why")))
+    assert browser.find_element(By.ID, "why").text == "why blue?"
+    assert heatmap_pixel(browser, peak_x, peak_y)[3] == 0  # off until asked
+
+    browser.find_element(By.ID, "why-toggle").click()
+    wait.until(lambda driver: heatmap_pixel(driver, peak_x, peak_y)[3] > 0)
+    red, green, blue, alpha = heatmap_pixel(browser, peak_x, peak_y)
+    assert red > 200 and green < 60 and blue < 30 and alpha > 150  # the peak: opaque red
+    assert heatmap_pixel(browser, cold_x, cold_y)[3] == 0  # no CAM, nothing drawn
+    if os.environ.get("ALLENCV_WHY_SCREENSHOT"):  # docs/serve_why_screenshot.png was made so
+        size = browser.get_window_size()
+        browser.set_window_size(1100, 900)
+        browser.save_screenshot(os.environ["ALLENCV_WHY_SCREENSHOT"])
+        browser.set_window_size(size["width"], size["height"])
+
+    browser.find_element(By.ID, "why-toggle").click()
+    wait.until(lambda driver: heatmap_pixel(driver, peak_x, peak_y)[3] == 0)  # switched off again

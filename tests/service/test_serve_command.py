@@ -52,3 +52,11 @@ def test_a_port_in_use_fails_before_the_model_loads(tmp_path):
         port = taken.getsockname()[1]
         with pytest.raises(ConfigurationError, match=f"Cannot listen on 127.0.0.1:{port} "):
             main([str(not_an_archive), "--port", str(port)])
+
+
+def test_predictor_args_must_be_a_json_object_and_fail_before_loading(tmp_path):
+    (tmp_path / "model.tar.gz").write_bytes(b"")  # never opened: the arguments fail first
+    with pytest.raises(ConfigurationError, match="--predictor-args is not JSON"):
+        main([str(tmp_path / "model.tar.gz"), "--port", "0", "--predictor-args", "{explain: true}"])
+    with pytest.raises(ConfigurationError, match="--predictor-args must be a JSON object"):
+        main([str(tmp_path / "model.tar.gz"), "--port", "0", "--predictor-args", "[true]"])

@@ -63,6 +63,7 @@ async function predict(file) {
   byId("results").replaceChildren();
   const overlay = byId("overlay");
   overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+  clearExplanation();
   byId("status").textContent = `Predicting ${file.name}…`;
   const shown = showImage(file);
   const form = new FormData();
@@ -87,6 +88,7 @@ async function predict(file) {
   }
   byId("status").textContent = file.name;
   await renderPrediction(body, byId("preview"), overlay, byId("results"));
+  await showExplanation(body, byId("preview"));
   byId("raw-json").textContent = JSON.stringify(body, null, 2);
   byId("raw").hidden = false;
 }
