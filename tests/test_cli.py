@@ -134,3 +134,13 @@ def test_predict_images_takes_image_files_and_folders(trained, colour_folders, t
     assert [entry["label"] for entry in top][0] == outputs[0]["label"] and top[0]["prob"] >= top[1]["prob"]
     result = run(["predict-images", str(serialization_dir / "model.tar.gz"), str(tmp_path / "nothing")], check=False)
     assert result.returncode != 0 and "does not exist: pass image files or folders of images" in result.stderr
+
+
+def test_predict_given_an_image_or_a_folder_names_predict_images(trained, colour_folders):
+    serialization_dir, _ = trained
+    image = sorted((colour_folders / "valid" / "red").iterdir())[0]
+    for path, given in ((image, "is an image file"), (colour_folders / "valid", "is a folder")):
+        result = run(["predict", str(serialization_dir / "model.tar.gz"), str(path), "--include-package", "allencv"], check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert f"allennlp predict: error: {path} {given}" in result.stderr
+        assert "allennlp predict-images ARCHIVE PATH" in result.stderr and "--use-dataset-reader" in result.stderr
