@@ -12,8 +12,8 @@ from allencv.training.metrics_table import is_per_label
 class ConsoleMetrics(ConsoleLoggerCallback):
     """
     allennlp's `console_logger` with a shorter log: each epoch's table holds the overall metrics
-    only (the per-label ones are in `metrics_epoch_N.json`, and `metrics_summary` prints them at
-    the end), the first batch's input tensors are not logged unless `should_log_inputs`, and the
+    only (the per-label ones and the memory usage are in `metrics_epoch_N.json`, and
+    `metrics_summary` prints them at the end), the first batch's input tensors are not logged unless `should_log_inputs`, and the
 progress bar shows `images_per_s` (see `images_per_second`).
     Shipped configs use it with `enable_default_callbacks: false`, in place of `console_logger`.
 
@@ -57,7 +57,11 @@ progress bar shows `images_per_s` (see `images_per_second`).
         is_primary: bool = True,
         **kwargs,
     ) -> None:
-        kept = {key: value for key, value in metrics.items() if not is_per_label(unprefixed(key))}
+        kept = {
+            key: value
+            for key, value in metrics.items()
+            if not is_per_label(unprefixed(key)) and not key.endswith("_memory_MB")
+        }
         super().on_epoch(trainer, kept, epoch, is_primary, **kwargs)
 
 
