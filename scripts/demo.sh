@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo behind `make demo`: scikit-learn's digits written as image folders, the seed's
 # classifier trained with `allennlp train`, then `allennlp evaluate` on the held-out test split
-# and `allennlp predict` on a few test images.
+# and `allennlp predict` on a few test images. DEMO_TRAIN_OVERRIDES (a JSON object) overrides the
+# training config: tests/test_demo_log.py trains a smaller model with it to check the log's length.
 set -euo pipefail
 OUT=${DEMO_DIR:-demo_output}
 start=$(date +%s)
@@ -10,7 +11,7 @@ python -m allencv.datasets.digits "$OUT/digits"
 
 TRAIN_PATH="$OUT/digits/train" VALIDATION_PATH="$OUT/digits/valid" \
   allennlp train training_config/digits_classifier.jsonnet \
-  --include-package allencv -s "$OUT/model" --force
+  --include-package allencv -s "$OUT/model" --force -o "${DEMO_TRAIN_OVERRIDES:-}"
 
 allennlp evaluate "$OUT/model/model.tar.gz" "$OUT/digits/test" \
   --include-package allencv --output-file "$OUT/test_metrics.json"

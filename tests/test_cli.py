@@ -130,3 +130,13 @@ def test_predict_images_explains_and_writes_the_cam_overlays(squares_archive, tm
     written = sorted((tmp_path / "cams").iterdir())
     assert [str(path) for path in written] == sorted(output["overlay_path"] for output in outputs)
     assert all(output["heatmap"] and output["cam_overlay"] for output in outputs)
+
+
+def test_predict_given_an_image_or_a_folder_names_predict_images(trained, colour_folders):
+    serialization_dir, _ = trained
+    image = sorted((colour_folders / "valid" / "red").iterdir())[0]
+    for path, given in ((image, "is an image file"), (colour_folders / "valid", "is a folder")):
+        result = run(["predict", str(serialization_dir / "model.tar.gz"), str(path), "--include-package", "allencv"], check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert f"allennlp predict: error: {path} {given}" in result.stderr
+        assert "allennlp predict-images ARCHIVE PATH" in result.stderr and "--use-dataset-reader" in result.stderr

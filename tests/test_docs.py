@@ -37,6 +37,18 @@ CAPTION_CHAIN = [
     ("tutorials/images_and_text.md", "import allencv"),
     ("tutorials/images_and_text.md", "echo '{\"image_path\": \"data/caption_match/images/test/00000.png\", \"text\": \"a red circle\"}' > /tmp/caption_inputs.jsonl"),
 ]
+#: Blocks run by `test_training_from_python_tutorial`, in order.
+NOTEBOOK_CHAIN = [
+    ("tutorials/image_classification.md", "python -m allencv.datasets.digits data/digits"),
+    ("tutorials/image_classification.md", "import os\n\nimport allencv  # registers"),
+]
+#: The notebook block's overrides, and the shrunk ones the test trains with (a small encoder, one epoch).
+NOTEBOOK_OVERRIDES = '{"trainer.num_epochs": 2}'
+NOTEBOOK_TEST_OVERRIDES = (
+    '{"trainer.num_epochs": 1, "data_loader.batch_size": 128, '
+    '"model.im2im_encoder": {"type": "small_cnn", "stage_channels": [8, 16], "convs_per_stage": 1}, '
+    '"model.im2vec_encoder": {"type": "global_pool", "input_channels": 16}}'
+)
 #: Blocks that build a model from Python only (pretrained weights from the test's cache).
 MODEL_BLOCKS = [
     ("README.md", "import allencv\nfrom allennlp.data import Vocabulary"),
@@ -112,7 +124,7 @@ def block(document: str, start: str) -> Tuple[str, str]:
 
 
 def test_every_doc_block_is_run_or_listed_with_a_reason():
-    listed = DIGITS_CHAIN + CAPTION_CHAIN + MODEL_BLOCKS + list(NOT_RUN)
+    listed = DIGITS_CHAIN + CAPTION_CHAIN + NOTEBOOK_CHAIN + MODEL_BLOCKS + list(NOT_RUN)
     for document, _, code in doc_blocks():
         matches = [key for key in listed if key[0] == document and code.startswith(key[1])]
         assert len(matches) == 1, f"{document}: add this block to a test or to NOT_RUN:\n{code}"
@@ -184,6 +196,19 @@ def test_images_and_text_tutorial(checkout):
     records = Path("/tmp/caption_inputs.jsonl").read_text().splitlines()
     predictions = Path("/tmp/caption_predictions.jsonl").read_text().splitlines()
     assert len(records) == len(predictions) == 1 and '"label"' in predictions[0]
+
+
+@pytest.mark.slow
+def test_training_from_python_tutorial(checkout):
+    env = doc_env(checkout)
+    (language, data), (_, notebook) = (block(document, start) for document, start in NOTEBOOK_CHAIN)
+    run_block(language, data, checkout, env)
+    assert NOTEBOOK_OVERRIDES in notebook
+    output = run_block("python", notebook.replace(NOTEBOOK_OVERRIDES, NOTEBOOK_TEST_OVERRIDES), checkout, env)
+    printed = re.search(r"^(\d) (0\.\d+|1\.0)$", output, re.MULTILINE)  # the block's print(): label, probability
+    assert printed and 0 < float(printed.group(2)) <= 1
+    assert (checkout / "runs/digits_notebook/metrics.json").exists()
+    assert (checkout / "runs/digits_notebook/training_curves.png").exists()
 
 
 @pytest.mark.parametrize("document,start", MODEL_BLOCKS)

@@ -8,19 +8,35 @@ longer sit on their input's line number. Importing `allencv` replaces the manage
 runs) with `LinePreservingPredictManager`, which gives every line (invalid UTF-8 included) to an AllenCV `ImagePredictor`;
 its `load_line` turns a line holding no input into an error record (see
 `allencv/predictors/image_predictor.py`). Other predictors keep allennlp's behaviour.
+
+allennlp's `predict` reads JSON lines; an image file or a folder given in their place (without
+`--use-dataset-reader`) ended in a `UnicodeDecodeError` or `IsADirectoryError` traceback, or in a
+record per line of an image's bytes. The manager stops such a run with one line that says what to
+pass instead.
 """
 import sys
-from typing import Iterator
+from pathlib import Path
+from typing import Iterator, Optional
 
 import allennlp.commands.predict
 from allennlp.common.file_utils import cached_path, open_compressed
 from allennlp.common.util import JsonDict
 
+from allencv.data.image_loading import is_image_file
 from allencv.predictors.image_predictor import ImagePredictor
 
 
 class LinePreservingPredictManager(allennlp.commands.predict._PredictManager):
-    """allennlp's predict manager, reading every input line, blank ones too, for an `ImagePredictor`."""
+    """
+    allennlp's predict manager, reading every input line, blank ones too, for an `ImagePredictor`,
+    and refusing an image file or folder in place of a JSON lines file.
+    """
+
+    def __init__(self, predictor, input_file: str, output_file: Optional[str], batch_size: int,
+                 print_to_console: bool, has_dataset_reader: bool, multitask_head: Optional[str] = None) -> None:
+        if not has_dataset_reader:
+            refuse_images_in_place_of_json_lines(input_file)
+        super().__init__(predictor, input_file, output_file, batch_size, print_to_console, has_dataset_reader, multitask_head)
 
     def _get_json_data(self) -> Iterator[JsonDict]:
         if not isinstance(self._predictor, ImagePredictor):
@@ -35,6 +51,23 @@ class LinePreservingPredictManager(allennlp.commands.predict._PredictManager):
         with open_compressed(cached_path(self._input_file), errors="replace") as lines:
             for line in lines:
                 yield self._predictor.load_line(line)
+
+
+def refuse_images_in_place_of_json_lines(input_file: str) -> None:
+    """Exits with one line, naming `allennlp predict-images`, when `input_file` is an image or a folder."""
+    path = Path(input_file)
+    if path.is_dir():
+        given = f"{input_file} is a folder"
+    elif is_image_file(path):
+        given = f"{input_file} is an image file"
+    else:
+        return
+    raise SystemExit(
+        f"allennlp predict: error: {given}, but `allennlp predict` reads JSON lines "
+        '(one {"image_path": ...} per line). To predict images and folders of images, run '
+        "`allennlp predict-images ARCHIVE PATH [PATH ...]`; to predict a dataset the model's reader "
+        "can read (e.g. a folder of class folders), add --use-dataset-reader."
+    )
 
 
 allennlp.commands.predict._PredictManager = LinePreservingPredictManager

@@ -1,5 +1,8 @@
 from allencv.training.callbacks.balanced_class_weights import BalancedClassWeights
 from allencv.training.callbacks.drop_unmeasured_validation_loss import DropUnmeasuredValidationLoss
-from allencv.training.callbacks.metrics_summary import MetricsSummary
+from allencv.training.callbacks.images_per_second import ImagesPerSecond
+from allencv.training.callbacks.metrics_summary import MetricsSummary, add_to_the_default_callbacks
 from allencv.training.callbacks.training_curves import TrainingCurves
 from allencv.training.callbacks.console_metrics import ConsoleMetrics
+
+add_to_the_default_callbacks()

@@ -1,8 +1,10 @@
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
+from allennlp.data import TensorDict
 from allennlp.training.callbacks.callback import TrainerCallback
 from allennlp.training.callbacks.console_logger import ConsoleLoggerCallback
 
+from allencv.training.callbacks.images_per_second import ImagesPerSecond
 from allencv.training.metrics_table import is_per_label
 
 
@@ -10,8 +12,9 @@ from allencv.training.metrics_table import is_per_label
 class ConsoleMetrics(ConsoleLoggerCallback):
     """
     allennlp's `console_logger` with a shorter log: each epoch's table holds the overall metrics
-    only (the per-label ones are in `metrics_epoch_N.json`, and `metrics_summary` prints them at
-    the end), and the first batch's input tensors are not logged unless `should_log_inputs`.
+    only (the per-label ones and the memory usage are in `metrics_epoch_N.json`, and
+    `metrics_summary` prints them at the end), the first batch's input tensors are not logged unless `should_log_inputs`, and the
+progress bar shows `images_per_s` (see `images_per_second`).
     Shipped configs use it with `enable_default_callbacks: false`, in place of `console_logger`.
 
     Registered as a `TrainerCallback` with name "console_metrics".
@@ -24,6 +27,27 @@ class ConsoleMetrics(ConsoleLoggerCallback):
 
     def __init__(self, serialization_dir: str, should_log_inputs: bool = False) -> None:
         super().__init__(serialization_dir, should_log_inputs)
+        self._images_per_second = ImagesPerSecond(serialization_dir)
+
+    def on_batch(
+        self,
+        trainer: Any,
+        batch_inputs: List[TensorDict],
+        batch_outputs: List[Dict[str, Any]],
+        batch_metrics: Dict[str, Any],
+        epoch: int,
+        batch_number: int,
+        is_training: bool,
+        is_primary: bool = True,
+        batch_grad_norm: Optional[float] = None,
+        **kwargs,
+    ) -> None:
+        super().on_batch(
+            trainer, batch_inputs, batch_outputs, batch_metrics, epoch, batch_number, is_training, is_primary, batch_grad_norm, **kwargs
+        )
+        self._images_per_second.on_batch(
+            trainer, batch_inputs, batch_outputs, batch_metrics, epoch, batch_number, is_training, is_primary, batch_grad_norm, **kwargs
+        )
 
     def on_epoch(
         self,
@@ -33,7 +57,11 @@ class ConsoleMetrics(ConsoleLoggerCallback):
         is_primary: bool = True,
         **kwargs,
     ) -> None:
-        kept = {key: value for key, value in metrics.items() if not is_per_label(unprefixed(key))}
+        kept = {
+            key: value
+            for key, value in metrics.items()
+            if not is_per_label(unprefixed(key)) and not key.endswith("_memory_MB")
+        }
         super().on_epoch(trainer, kept, epoch, is_primary, **kwargs)
 
 

@@ -1,7 +1,10 @@
 import logging
 from typing import Any, Dict, Optional
 
+from allennlp.training import gradient_descent_trainer
 from allennlp.training.callbacks.callback import TrainerCallback
+
+from allencv.training.callbacks.images_per_second import ImagesPerSecond
 
 from allencv.training.metrics_table import metrics_table, support_by_label
 
@@ -50,3 +53,14 @@ class MetricsSummary(TrainerCallback):
         best = metrics.get("best_epoch")
         heading = f"Metrics of epoch {metrics.get('epoch')}" + (f" (best epoch: {best})" if best is not None else "")
         logger.info("%s:\n%s", heading, metrics_table(columns, last, support))
+
+
+def add_to_the_default_callbacks() -> None:
+    """
+    Adds `metrics_summary` and `images_per_second` to allennlp's default callbacks (after its
+    `console_logger`), so a config that sets no callbacks gets the table at the end of training and
+    the images/s in the bar. `enable_default_callbacks: false` still leaves them all out.
+    """
+    defaults = tuple(gradient_descent_trainer.DEFAULT_CALLBACKS)
+    added = tuple(callback for callback in (ImagesPerSecond, MetricsSummary) if callback not in defaults)
+    gradient_descent_trainer.DEFAULT_CALLBACKS = defaults + added
