@@ -88,6 +88,8 @@ NOT_RUN: Dict[Tuple[str, str], str] = {
     ("tutorials/object_detection.md", "allennlp train training_config/keypoint_rcnn.jsonnet --include-package allencv -s runs/shapes-keypoints"): "trains Keypoint R-CNN for minutes; tests/models/test_keypoint_rcnn.py trains a shrunk one",
     ("tutorials/object_detection.md", "ls data/shapes/valid/*.png | head -4 | sed 's/.*/{\"image_path\": \"&\"}/' > shapes.jsonl"): "needs the Keypoint R-CNN run above",
     ("tutorials/object_detection.md", "python -m benchmarks.detection_map          # mAP@.5 on shapes after 12 epochs, target >= 0.5"): _BENCH,
+    ("tutorials/object_detection.md", "python -m allencv.datasets.detection_shapes data/shapes-masks --size 64 --touching 0.3 --train 160 --valid 40"): "trains Mask R-CNN for 12 epochs (tens of minutes on CPU); tests/test_mask_rcnn_cli.py trains, evaluates and predicts a shrunk copy through the CLI",
+    ("tutorials/object_detection.md", "ls data/shapes-masks/valid/*.png | head -4 | sed 's/.*/{\"image_path\": \"&\"}/' > shapes-masks.jsonl"): "needs the Mask R-CNN run above; tests/test_mask_rcnn_cli.py predicts with overlays from a shrunk one",
     ("tutorials/performance.md", "# on node 0"): "needs two machines; tests/test_distributed_training.py runs two processes on one",
     ("tutorials/semantic_segmentation.md", "python -m allencv.datasets.segmentation_shapes data/shapes          # train/ (256), valid/ (64), class_names.txt"): "part of the segmentation run below",
     ("tutorials/semantic_segmentation.md", "TRAIN_PATH=data/shapes/train VALIDATION_PATH=data/shapes/valid \\"): "trains for minutes; tests/test_segmentation_cli.py runs a shrunk copy",

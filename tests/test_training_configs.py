@@ -23,7 +23,7 @@ MANIFEST_CONFIGS = {
     "image_text_classifier.jsonnet": "caption_match_manifests",
 }
 #: Configs that read the generated detection shapes (COCO JSON with keypoints).
-DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.jsonnet"}
+DETECTION_CONFIGS = {"faster_rcnn.jsonnet", "retinanet.jsonnet", "keypoint_rcnn.jsonnet", "mask_rcnn.jsonnet"}
 #: Configs that read a timm checkpoint from `WEIGHTS_PATH`: its timm model.
 TIMM_CHECKPOINT_CONFIGS = {"timm_fine_tuning.jsonnet": "tf_efficientnet_lite0"}
 CONFIGS = sorted((REPO_ROOT / "training_config").glob("*.jsonnet"))

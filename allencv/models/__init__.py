@@ -3,6 +3,7 @@ from allencv.models.basic_classifier import BasicImageClassifier
 from allencv.models.object_detector import ObjectDetector
 from allencv.models.faster_rcnn import FasterRcnn
 from allencv.models.keypoint_rcnn import KeypointRcnn
+from allencv.models.mask_rcnn import MaskRcnn
 from allencv.models.retinanet import Retinanet
 from allencv.models.fcos import Fcos
 from allencv.models.multi_label_classifier import MultiLabelImageClassifier

@@ -8,8 +8,9 @@ from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
-from torchvision.utils import draw_bounding_boxes, draw_keypoints
+from torchvision.utils import draw_bounding_boxes, draw_keypoints, draw_segmentation_masks
 
+from allencv.optional_dependencies import import_optional
 from allencv.predictors.image_predictor import ImagePredictor
 
 #: Box colours, one per label (cycled by vocabulary index).
@@ -25,9 +26,12 @@ class ObjectDetectorPredictor(ImagePredictor):
     original image when the validation reader does not resize), `labels` (names), `label_ids`
     and `scores`; with a keypoint model (`keypoint_rcnn`), also `keypoints` (per detection, an
     `[x, y]` per keypoint), `keypoint_scores`, `keypoint_names` (the names of those rows) and
-    `keypoint_skeleton` (the pairs of rows to join, as indices);
+    `keypoint_skeleton` (the pairs of rows to join, as indices); with an instance segmentation
+    model (`mask_rcnn`), also `masks` (per detection, its mask as COCO's compressed RLE,
+    `{"size": [height, width], "counts": str}`; `pycocotools.mask.decode` gives the pixels);
     plus `image_path` when the input named a file, and `overlay_path` when `overlay_dir` is set:
-    there, each image is saved as a PNG with its boxes drawn (`torchvision.utils.draw_bounding_boxes`)
+    there, each image is saved as a PNG with its boxes drawn (`torchvision.utils.draw_bounding_boxes`),
+    their masks filled translucent in the box's colour (`torchvision.utils.draw_segmentation_masks`)
     and their keypoints, joined by the model's skeleton (`torchvision.utils.draw_keypoints`).
     Inputs are as for every `ImagePredictor`.
 
@@ -70,7 +74,7 @@ class ObjectDetectorPredictor(ImagePredictor):
 
     def _keep_confident(self, instance: Instance, output: JsonDict) -> JsonDict:
         keep = [index for index, score in enumerate(output["scores"]) if score >= self.score_threshold]
-        for key in ("boxes", "labels", "label_ids", "scores", "keypoints", "keypoint_scores"):
+        for key in ("boxes", "labels", "label_ids", "scores", "keypoints", "keypoint_scores", "masks"):
             if key in output:
                 output[key] = [output[key][index] for index in keep]
         if self.overlay_dir is not None:
@@ -79,6 +83,8 @@ class ObjectDetectorPredictor(ImagePredictor):
 
     def _write_overlay(self, instance: Instance, output: JsonDict) -> str:
         drawn = instance["image"].image  # type: ignore
+        if output.get("masks"):
+            drawn = draw_masks(drawn, output["masks"], [PALETTE[index % len(PALETTE)] for index in output["label_ids"]])
         if output["boxes"]:
             drawn = draw_bounding_boxes(
                 drawn,
@@ -98,3 +104,13 @@ class ObjectDetectorPredictor(ImagePredictor):
         path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
         PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy()).save(path)
         return str(path)
+
+
+def draw_masks(image: torch.Tensor, masks: List[JsonDict], colours: List[str]) -> torch.Tensor:
+    """`image` (`(3, height, width)` `uint8`) with each COCO RLE of `masks` filled translucent in its colour."""
+    coco_mask = import_optional("pycocotools.mask", "Drawing instance masks")
+    # (num_masks, height, width)
+    pixels = torch.stack([
+        torch.from_numpy(coco_mask.decode({**rle, "counts": rle["counts"].encode("ascii")})).bool() for rle in masks
+    ])
+    return draw_segmentation_masks(image, pixels, alpha=0.5, colors=colours)

@@ -12,7 +12,7 @@ from allencv.modules.im2im_encoders import ResnetEncoder
 from tests.conftest import FIXTURES
 from tests.vision_model_test_case import VisionModelTestCase
 
-FAMILIES = ["faster_rcnn", "retinanet", "fcos", "keypoint_rcnn"]
+FAMILIES = ["faster_rcnn", "retinanet", "fcos", "keypoint_rcnn", "mask_rcnn"]
 
 
 class TestObjectDetectors(VisionModelTestCase):

@@ -107,6 +107,8 @@ class BoxesAndMasksStandIn(ImagePredictor):
 
     @staticmethod
     def _prediction(height: int, width: int):
+        if width == 200:
+            return instance_masks_prediction(height, width)
         if width == 160:
             mask = numpy.zeros((height, width), dtype=numpy.uint8)
             mask[20:60, 30:90] = 1
@@ -125,6 +127,18 @@ class BoxesAndMasksStandIn(ImagePredictor):
         buffer = io.BytesIO()
         PIL.Image.fromarray(classes, mode="L").save(buffer, format="PNG")
         return {"mask": base64.b64encode(buffer.getvalue()).decode()}
+
+
+def instance_masks_prediction(height: int, width: int):
+    """As `mask_rcnn`'s predictor answers: two overlapping instances, each a box and its mask (an RLE of the whole image)."""
+    masks = []
+    for x1, y1, x2, y2 in ((20, 20, 100, 80), (80, 50, 180, 110)):
+        mask = numpy.zeros((height, width), dtype=numpy.uint8)
+        mask[y1 + 5 : y2 - 5, x1 + 5 : x2 - 5] = 1
+        rle = pycocotools.mask.encode(numpy.asfortranarray(mask))
+        masks.append({"size": rle["size"], "counts": rle["counts"].decode()})
+    return {"boxes": [[20, 20, 100, 80], [80, 50, 180, 110]], "labels": ["circle", "square"], "scores": [0.9, 0.8],
+            "label_ids": [1, 2], "masks": masks}
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +305,23 @@ def test_the_why_toggle_draws_the_heatmap_over_the_image(explained_url, browser,
 
     browser.find_element(By.ID, "why-toggle").click()
     wait.until(lambda driver: heatmap_pixel(driver, peak_x, peak_y)[3] == 0)  # switched off again
+
+
+def test_the_page_draws_each_instance_mask_in_its_boxs_colour(stand_in_url, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    browser.get(stand_in_url + "/")
+    PIL.Image.new("RGB", (200, 130), (128, 128, 128)).save(tmp_path / "instances.png")
+    browser.find_element(By.ID, "file-input").send_keys(str(tmp_path / "instances.png"))
+    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "results"), "2 found"))
+    first, second = [230, 25, 75], [60, 180, 75]
+    assert overlay_pixel(browser, 20, 50) == first + [255] and overlay_pixel(browser, 180, 90) == second + [255]  # the boxes' edges
+    inside_first, inside_second = overlay_pixel(browser, 50, 40), overlay_pixel(browser, 150, 90)
+    assert same_colour(inside_first, first) and 0 < inside_first[3] < 255
+    assert same_colour(inside_second, second) and 0 < inside_second[3] < 255
+    # Where they overlap both are drawn, the second over the first: more opaque than either alone.
+    assert overlay_pixel(browser, 90, 65)[3] > inside_second[3]
+    assert overlay_pixel(browser, 50, 120)[3] == 0  # outside both

@@ -1,16 +1,20 @@
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
+import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 
 from allencv.data.dataset_readers.coco_file import read_coco_file
+from allencv.data.dataset_readers.coco_segmentation import BadSegmentation, segmentation_rle
 from allencv.data.dataset_readers.detection_dataset_reader import CROWD, DetectionDatasetReader
 from allencv.data.dataset_readers.indexed_reader import IndexedReader
 from allencv.data.fields.bounding_box_field import BoundingBoxField
+from allencv.data.image_loading import ImageLoadError
 from allencv.data.transforms import ImageTransform
+from allencv.optional_dependencies import import_optional
 
 
 class CocoImage(NamedTuple):
@@ -25,6 +29,10 @@ class CocoImage(NamedTuple):
     keypoints: Optional[List[List[List[float]]]] = None
     keypoint_names: Optional[List[str]] = None
     skeleton: Optional[List[Tuple[str, str]]] = None
+    #: Per box, its annotation's `id` and `segmentation`; `None` without `masks`.
+    segmentations: Optional[List[Tuple[Any, Any]]] = None
+    #: The image's `[height, width]` as the COCO file gives it (`None` where it does not).
+    size: Optional[List[int]] = None
 
 
 @DatasetReader.register("coco_detection")
@@ -43,6 +51,14 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
     categories get unlabelled keypoints. The boxes' field then carries, per box, the keypoints of
     all the names the categories list (see `BoundingBoxField`).
 
+    With `masks`, each box also gets its instance mask, rasterised (with `pycocotools.mask`)
+    from its annotation's `segmentation`: polygons (`[[x1, y1, x2, y2, ...], ...]` pixels), or an
+    RLE, compressed or not, as COCO's crowd regions have (read with `skip_crowd: false`). As in
+    `coco_segmentation`, an image with a malformed `segmentation` (or an RLE of another size than
+    the image), or whose file is not the size the COCO file gives, is skipped and counted ("bad
+    segmentation", "image size mismatch"); a box whose mask has no pixels is dropped and counted
+    with the other boxes (see `DetectionDatasetReader`).
+
     It is an `IndexedReader`: the JSON file is parsed once, when `TorchDataLoader` lists its
     images (`CocoImage`s), and each worker decodes only its batches' images; the vocabulary comes
     from the annotations without decoding any image.
@@ -57,6 +73,8 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         Leave out `iscrowd` annotations (counted); `False` trains on them as ordinary boxes.
     keypoints : `bool`, optional (default = `False`)
         Read keypoints too, for `keypoint_rcnn`.
+    masks : `bool`, optional (default = `False`)
+        Read instance masks too, for `mask_rcnn`.
     transforms : `List[ImageTransform]`, optional
     **kwargs
         Passed to `DetectionDatasetReader`.
@@ -67,6 +85,7 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         image_root: Optional[str] = None,
         skip_crowd: bool = True,
         keypoints: bool = False,
+        masks: bool = False,
         transforms: Optional[List[ImageTransform]] = None,
         **kwargs,
     ) -> None:
@@ -74,6 +93,9 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         self.image_root = image_root
         self.skip_crowd = skip_crowd
         self.keypoints = keypoints
+        self.masks = masks
+        if masks:
+            import_optional("pycocotools.mask", "coco_detection with masks")
 
     def _read(self, file_path: str) -> Iterable[Instance]:
         images = self.list_items(file_path)
@@ -89,7 +111,7 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         keypoints = CocoKeypoints(coco.path, coco.categories) if self.keypoints else None
         images = []
         for image in coco.images:
-            boxes, labels, points, crowd = [], [], [], 0
+            boxes, labels, points, segmentations, crowd = [], [], [], [], 0
             for annotation in coco.annotations[image["id"]]:
                 if annotation.get("iscrowd", 0) and self.skip_crowd:
                     crowd += 1
@@ -99,11 +121,15 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
                 labels.append(coco.category_names[annotation["category_id"]])
                 if keypoints is not None:
                     points.append(keypoints.of(annotation))
+                segmentations.append((annotation.get("id"), annotation.get("segmentation")))
             path = coco.image_root / image["file_name"]
-            if keypoints is None:
-                images.append(CocoImage(path, boxes, labels, crowd))
-            else:
-                images.append(CocoImage(path, boxes, labels, crowd, points, keypoints.names, keypoints.skeleton))
+            item = CocoImage(path, boxes, labels, crowd)
+            if keypoints is not None:
+                item = item._replace(keypoints=points, keypoint_names=keypoints.names, skeleton=keypoints.skeleton)
+            if self.masks:
+                size = [image["height"], image["width"]] if "height" in image and "width" in image else None
+                item = item._replace(segmentations=segmentations, size=size)
+            images.append(item)
         return images
 
     def item_to_instance(self, item: CocoImage) -> Optional[Instance]:
@@ -112,12 +138,34 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         pixels = self.try_load_image(item.path)
         if pixels is None:
             return None
-        if item.keypoints is None:
-            return self.text_to_instance(pixels, item.boxes, item.labels, image_path=str(item.path))
-        return self.text_to_instance(
-            pixels, item.boxes, item.labels, image_path=str(item.path),
-            keypoints=item.keypoints, keypoint_names=item.keypoint_names, skeleton=item.skeleton,
-        )
+        try:
+            masks = None if item.segmentations is None else self._masks(item, list(pixels.shape[-2:]))
+            return self.text_to_instance(
+                pixels, item.boxes, item.labels, image_path=str(item.path),
+                keypoints=item.keypoints, keypoint_names=item.keypoint_names, skeleton=item.skeleton, masks=masks,
+            )
+        except ImageLoadError as error:
+            self.skip(error)
+            return None
+
+    def _masks(self, item: CocoImage, size: List[int]) -> torch.Tensor:
+        """The `(num_boxes, height, width)` `uint8` masks of `item`'s annotations, in an image of `size`."""
+        if item.size is not None and item.size != size:
+            raise ImageLoadError(
+                str(item.path), "image size mismatch",
+                f"the file is {size[1]}x{size[0]} but the COCO file says {item.size[1]}x{item.size[0]}",
+            )
+        coco_mask = import_optional("pycocotools.mask", "coco_detection with masks")
+        height, width = size
+        masks = numpy.zeros((len(item.boxes), height, width), dtype=numpy.uint8)
+        for index, (annotation_id, segmentation) in enumerate(item.segmentations or []):
+            try:
+                rle = segmentation_rle(segmentation, height, width)
+            except BadSegmentation as error:
+                raise ImageLoadError(str(item.path), "bad segmentation", f"annotation {annotation_id}: {error}")
+            if rle is not None:
+                masks[index] = coco_mask.decode(rle)
+        return torch.from_numpy(masks)
 
     def item_to_label_instance(self, item: CocoImage) -> Optional[Instance]:
         # Boxes with no area are dropped when read, so their labels are not counted here either.

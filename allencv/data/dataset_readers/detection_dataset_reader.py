@@ -22,6 +22,7 @@ DEGENERATE = "dropped (zero or negative area, or outside the image)"
 CUT_BY_TRANSFORMS = "dropped (cut away by the transforms)"
 CROWD = "crowd boxes skipped"
 DIFFICULT = "difficult objects skipped"
+EMPTY_MASK = "dropped (an instance mask without pixels)"
 
 
 class DetectionDatasetReader(ImageDatasetReader):
@@ -42,6 +43,11 @@ class DetectionDatasetReader(ImageDatasetReader):
     outside the image becomes unlabelled (visibility 0). When the transforms mirror the image (a
     horizontal or vertical flip; two flips cancel out), the keypoints of each pair in
     `keypoint_flip_pairs` swap names, so that e.g. `left_eye` stays the eye on the person's left.
+
+    Instance masks (one per box, from `coco_detection` or `voc_detection` with `masks: true`)
+    go through the transforms as a `tv_tensors.Mask` (resized nearest-neighbour) and stay with
+    their boxes: a dropped box drops its mask, and a box whose mask has no pixels left (before or
+    after the transforms) is dropped and counted.
 
     Detection models normalize inside (torchvision's `GeneralizedRCNNTransform`, with the
     model's `image_mean` and `image_std`), so these readers refuse a `normalize` transform
@@ -98,25 +104,36 @@ class DetectionDatasetReader(ImageDatasetReader):
         keypoints: Optional[Sequence] = None,
         keypoint_names: Optional[List[str]] = None,
         skeleton: Optional[List[Tuple[str, str]]] = None,
+        masks: Optional[torch.Tensor] = None,
     ) -> Instance:
         """
         An instance for one image, given as a path or anything `load_image` takes, with its
         `boxes` (`[x1, y1, x2, y2]` pixels) and their `labels`, or neither (for prediction);
         optionally with `keypoints` (`(num_boxes, len(keypoint_names), 3)` `(x, y, visibility)`
-        pixels), their `keypoint_names` and a `skeleton` (pairs of names). Raises
-        `ImageLoadError` for an unusable image.
+        pixels), their `keypoint_names` and a `skeleton` (pairs of names), and with `masks`
+        (`(num_boxes, height, width)`, nonzero inside each object, the size of the image).
+        Raises `ImageLoadError` for an unusable image.
         """
         if (boxes is None) != (labels is None):
             raise ValueError("Give both `boxes` and `labels`, or neither.")
         if (keypoints is None) != (keypoint_names is None) or (keypoints is not None and boxes is None):
             raise ValueError("Give `keypoints` together with `keypoint_names`, `boxes` and `labels`.")
+        if masks is not None and boxes is None:
+            raise ValueError("Give `masks` together with `boxes` and `labels`.")
         pixels, image_path = self.decode(image, image_path)
         original_size = list(pixels.shape[-2:])
         fields: Dict[str, Field] = {}
         if boxes is None:
             pixels = self.transform(image_path, pixels)
         else:
-            box_tensor, keep = self._clean(torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4), original_size)
+            box_tensor = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+            if masks is not None and (masks.dim() != 3 or list(masks.shape) != [len(box_tensor)] + original_size):
+                raise ValueError(
+                    f"{image_path or 'the image'}: masks of shape {tuple(masks.shape)} for {len(box_tensor)} boxes "
+                    f"in a {original_size[1]}x{original_size[0]} image; expected (num_boxes, height, width)."
+                )
+            box_tensor, keep = self._clean(box_tensor, original_size, masks=masks)
+            mask_tensor = None if masks is None else masks.ne(0).to(torch.uint8)[keep]
             labels = [label for label, kept in zip(labels, keep.tolist()) if kept]
             inputs = [pixels, tv_tensors.BoundingBoxes(box_tensor, format="XYXY", canvas_size=tuple(original_size))]
             keypoint_tensor: Optional[torch.Tensor] = None
@@ -126,15 +143,21 @@ class DetectionDatasetReader(ImageDatasetReader):
                 # Their x and y, then MIRROR_PROBE's, whose orientation tells whether the transforms mirrored.
                 points = torch.cat([keypoint_tensor[..., :2].reshape(-1, 2), MIRROR_PROBE])
                 inputs.append(tv_tensors.KeyPoints(points, canvas_size=tuple(original_size)))
-            pixels, box_tensor, *moved_points = self.transform(image_path, *inputs)
+            if mask_tensor is not None:
+                inputs.append(tv_tensors.Mask(mask_tensor))
+            pixels, box_tensor, *moved = self.transform(image_path, *inputs)
             size = list(pixels.shape[-2:])
-            box_tensor, keep = self._clean(box_tensor, size, after_transforms=True)
+            if mask_tensor is not None:
+                mask_tensor = moved.pop().as_subclass(torch.Tensor)
+            box_tensor, keep = self._clean(box_tensor, size, after_transforms=True, masks=mask_tensor)
+            if mask_tensor is not None:
+                mask_tensor = mask_tensor[keep]
             labels = [label for label, kept in zip(labels, keep.tolist()) if kept]
             if keypoint_tensor is not None and keypoint_names is not None:
-                moved = self._moved_keypoints(keypoint_tensor, moved_points[0].as_subclass(torch.Tensor), size, keypoint_names)
-                keypoint_tensor = moved[keep]
+                points = self._moved_keypoints(keypoint_tensor, moved.pop().as_subclass(torch.Tensor), size, keypoint_names)
+                keypoint_tensor = points[keep]
             fields["boxes"] = BoundingBoxField(
-                box_tensor, labels, self.label_namespace, keypoint_tensor, keypoint_names, skeleton
+                box_tensor, labels, self.label_namespace, keypoint_tensor, keypoint_names, skeleton, mask_tensor
             )
         fields["image"] = self.pipeline.image_field(pixels)
         fields["metadata"] = MetadataField(
@@ -143,15 +166,22 @@ class DetectionDatasetReader(ImageDatasetReader):
         return Instance(fields)
 
     def _clean(
-        self, boxes: torch.Tensor, size: List[int], after_transforms: bool = False
+        self, boxes: torch.Tensor, size: List[int], after_transforms: bool = False, masks: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, torch.BoolTensor]:
-        """The boxes (`(num_boxes, 4)` xyxy) clipped to the image and, of those, the ones to keep."""
+        """
+        The boxes (`(num_boxes, 4)` xyxy) clipped to the image and, of those, the ones to keep:
+        with area left and, with `masks` (`(num_boxes, height, width)`), with mask pixels left.
+        """
         height, width = size
         clipped = boxes.clone()
         clipped[:, 0::2] = clipped[:, 0::2].clamp(0, width)
         clipped[:, 1::2] = clipped[:, 1::2].clamp(0, height)
         keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
         counts = {CUT_BY_TRANSFORMS if after_transforms else DEGENERATE: int((~keep).sum())}
+        if masks is not None:
+            has_pixels = masks.flatten(start_dim=1).ne(0).any(dim=1)
+            counts[EMPTY_MASK] = int((keep & ~has_pixels).sum())
+            keep &= has_pixels
         if not after_transforms:
             counts[CLIPPED] = int(((clipped != boxes).any(dim=1) & keep).sum())
         self.box_counts.update({reason: count for reason, count in counts.items() if count})

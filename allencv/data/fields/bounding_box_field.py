@@ -18,7 +18,8 @@ BoxTarget = Dict[str, torch.Tensor]
 class BoundingBoxField(Field[BoxTarget]):
     """
     The objects in one image: any number of boxes (zero included), each `[x1, y1, x2, y2]` in
-    pixels of the (transformed) image, with a label per box and, optionally, keypoints per box.
+    pixels of the (transformed) image, with a label per box and, optionally, keypoints and an
+    instance mask per box.
     Labels are indexed in a vocabulary namespace, and shifted by one so that index 0 is the
     background, as torchvision's detection models expect: a vocabulary of `n` labels makes a
     detector of `n + 1` classes.
@@ -32,7 +33,9 @@ class BoundingBoxField(Field[BoxTarget]):
 
     A batch of these is what torchvision's detection models take as `targets`: a list with one
     `{"boxes": (num_boxes, 4) float tensor, "labels": (num_boxes,) int64 tensor}` per image, plus
-    `"keypoints": (num_boxes, num_keypoints, 3)` with keypoints. Nothing is padded.
+    `"keypoints": (num_boxes, num_keypoints, 3)` with keypoints and `"masks": (num_boxes, height,
+    width)` `uint8` (1 inside the object) with masks. Nothing is padded: the masks are the size of
+    their image before the batch's padding, which the detection models undo.
 
     # Parameters
 
@@ -48,10 +51,13 @@ class BoundingBoxField(Field[BoxTarget]):
         The name of each keypoint column; required with `keypoints`.
     skeleton : `List[Tuple[str, str]]`, optional
         Pairs of `keypoint_names` to join when drawing.
+    masks : `torch.Tensor`, optional
+        `(num_boxes, height, width)` instance masks (boolean or 0/1), e.g. a `tv_tensors.Mask`
+        after the reader's transforms.
     """
 
     __slots__ = [
-        "boxes", "labels", "label_namespace", "keypoints", "keypoint_names", "skeleton",
+        "boxes", "labels", "label_namespace", "keypoints", "keypoint_names", "skeleton", "masks",
         "_label_ids", "_indexed_keypoints",
     ]
 
@@ -63,6 +69,7 @@ class BoundingBoxField(Field[BoxTarget]):
         keypoints: Optional[torch.Tensor] = None,
         keypoint_names: Optional[List[str]] = None,
         skeleton: Optional[Sequence[Tuple[str, str]]] = None,
+        masks: Optional[torch.Tensor] = None,
     ) -> None:
         boxes = boxes.as_subclass(torch.Tensor).float().reshape(-1, 4) if boxes.numel() else torch.zeros((0, 4))
         if boxes.shape[0] != len(labels):
@@ -73,8 +80,17 @@ class BoundingBoxField(Field[BoxTarget]):
             keypoints = keypoints.as_subclass(torch.Tensor).float().reshape(-1, len(keypoint_names), 3)
             if keypoints.shape[0] != len(labels):
                 raise ValueError(f"BoundingBoxField got keypoints for {keypoints.shape[0]} boxes but {len(labels)} labels.")
+        if masks is not None:
+            masks = masks.as_subclass(torch.Tensor)
+            if masks.dim() != 3 or masks.shape[0] != len(labels):
+                raise ValueError(
+                    f"BoundingBoxField got masks of shape {tuple(masks.shape)} for {len(labels)} labels; "
+                    "expected (num_boxes, height, width)."
+                )
+            masks = masks.to(torch.uint8)  # 0/1, a quarter of float's memory
         self.boxes = boxes
         self.labels = list(labels)
+        self.masks = masks
         self.label_namespace = label_namespace
         self.keypoints = keypoints
         self.keypoint_names = list(keypoint_names) if keypoint_names is not None else None
@@ -120,6 +136,8 @@ class BoundingBoxField(Field[BoxTarget]):
         target = {"boxes": self.boxes, "labels": torch.tensor(self._label_ids, dtype=torch.int64)}
         if self._indexed_keypoints is not None:
             target["keypoints"] = self._indexed_keypoints
+        if self.masks is not None:
+            target["masks"] = self.masks
         return target
 
     def batch_tensors(self, tensor_list: List[BoxTarget]) -> List[BoxTarget]:  # type: ignore
@@ -132,7 +150,8 @@ class BoundingBoxField(Field[BoxTarget]):
 
     def __str__(self) -> str:
         with_keypoints = f" with {len(self.keypoint_names)} keypoints each" if self.keypoint_names else ""
-        return f"BoundingBoxField with {len(self.labels)} boxes{with_keypoints} in namespace {self.label_namespace!r}."
+        with_masks = " with masks" if self.masks is not None else ""
+        return f"BoundingBoxField with {len(self.labels)} boxes{with_keypoints}{with_masks} in namespace {self.label_namespace!r}."
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -142,6 +161,8 @@ class BoundingBoxField(Field[BoxTarget]):
         if self.keypoints is not None:
             readable["keypoints"] = self.keypoints.tolist()
             readable["keypoint_names"] = self.keypoint_names
+        if self.masks is not None:
+            readable["mask_areas"] = self.masks.sum(dim=(1, 2)).tolist()
         return readable
 
 

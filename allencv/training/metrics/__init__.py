@@ -2,3 +2,4 @@ from allencv.training.metrics.confusion_matrix import ConfusionMatrix
 from allencv.training.metrics.multi_label_metrics import MultiLabelMetrics
 from allencv.training.metrics.segmentation_iou import SegmentationIoU
 from allencv.training.metrics.keypoint_average_precision import KeypointAveragePrecision
+from allencv.training.metrics.mask_average_precision import MaskAveragePrecision
