@@ -34,7 +34,7 @@ local labels = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shi
   validation_data_path: std.extVar("VALIDATION_PATH"),
   model: {
     type: "basic_image_classifier",
-    im2im_encoder: { type: "small_cnn", stage_channels: [32, 64, 128], convs_per_stage: 2 },
+    im2im_encoder: { type: "small_cnn", stage_channels: [32, 64, 128], convs_per_stage: 2, channels_last: true },
     im2vec_encoder: { type: "global_pool", input_channels: 128, pooling: "avg_max" },
     dropout: 0.2,
     label_smoothing: 0.1,
@@ -48,7 +48,7 @@ local labels = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shi
     callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.004, weight_decay: 0.05 },
     learning_rate_scheduler: { type: "warmup_cosine", warmup_steps: 100 },
-    num_epochs: 8,
+    num_epochs: 12,
     validation_metric: "+accuracy",
     cuda_device: -1,
   },
