@@ -1,5 +1,5 @@
 """
-Checkpoints that a kill cannot damage, optionally written off the training path.
+Checkpoints that a kill cannot damage, their larger part written off the training path.
 
 allennlp's `Checkpointer` writes `model_state_e*_b*.th` and `training_state_e*_b*.th` straight
 to their final names, on the training thread. A run killed during a write leaves a truncated file
