@@ -16,6 +16,7 @@ needs root), and writes the image folders with `allencv.datasets.fashion_mnist` 
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,11 @@ def training_metrics(output: Path) -> dict:
     return json.loads(epochs[-1].read_text())
 
 
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="data/fashion_mnist", help="image folders (written if missing)")
@@ -68,11 +74,15 @@ def main() -> None:
         print(f"wrote {counts} in {time.perf_counter() - start:.0f} s")
     output = Path(args.output)
     env = {"TRAIN_PATH": str(data / "train"), "VALIDATION_PATH": str(data / "valid")}
-    train_seconds = None
+    train_seconds = train_cpu_seconds = None
+    load_before = os.getloadavg()
     if not args.evaluate_only:
         shutil.rmtree(output, ignore_errors=True)
         overrides = {"trainer.num_epochs": args.epochs} if args.epochs else {}
+        cpu_before = children_cpu_seconds()
         train_seconds = run_allennlp(["train", args.config, "-s", str(output), "-o", json.dumps(overrides)], env)
+        train_cpu_seconds = children_cpu_seconds() - cpu_before
+    load_after = os.getloadavg()
 
     def evaluate(name: str, overrides: dict) -> dict:
         metrics_file = output / f"test_metrics_{name}.json"
@@ -95,6 +105,9 @@ def main() -> None:
         "best_validation_accuracy": metrics["best_validation_accuracy"],
         "test_accuracy": test["accuracy"],
         "train_wall_s": round(train_seconds) if train_seconds else metrics["training_duration"],
+        # CPU time of `allennlp train` and its workers: what the run costs on a loaded machine.
+        "train_cpu_s": round(train_cpu_seconds) if train_cpu_seconds else None,
+        "load_average_before_after": [round(load_before[0], 1), round(load_after[0], 1)],
         "test_wall_s": test["wall_s"],
         "test_time_augmentation": test_time_augmentation,
         "cpu_count": os.cpu_count(),

@@ -13,7 +13,14 @@ the plain loop, its wall time.
 `--folder` times an image folder of your own (`<label>/<image>`, e.g. Fashion-MNIST's written by
 `allencv.datasets.fashion_mnist`) in the overhead case. `--checkpointers 1` adds a third side, the
 same `allennlp train` with allennlp's own `Checkpointer`, which writes on the training thread.
-`--channels-last 1` and `--bf16 1` time those resnet18 options on both sides.
+`--channels-last 1` and `--bf16 1` time those resnet18 options on both sides. `--compare PATH` adds
+a side that runs `allennlp train` with the `allencv` package in the folder PATH, e.g. an older
+commit's (`git archive COMMIT allencv | tar -x -C PATH`), for a paired before/after.
+
+Besides wall-clock images/s, each side reports images per CPU second over the same span (the
+process's threads and its reaped loader workers, from `os.times()`; for `allennlp train` through
+the `epoch_cpu_time` callback below): on a machine that other jobs load, CPU time changes much less
+than wall time. Run with `OMP_NUM_THREADS=1` to keep idle-spinning intra-op threads out of it.
 """
 import json
 import os
@@ -22,10 +29,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Tuple
 
 import torch
 import torchvision
+from allennlp.training.callbacks import TrainerCallback
 from torchvision import datasets
 from torchvision.transforms import v2
 
@@ -35,6 +43,24 @@ from benchmarks.common import (
 )
 
 EPOCHS = 2
+BENCHMARKS_PATH = Path(__file__).resolve().parent.parent  # where `benchmarks` is importable from
+CPU_TIMES = "epoch_cpu_seconds.json"
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process's threads and of its children that have ended (the loader's workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+@TrainerCallback.register("epoch_cpu_time")
+class EpochCpuTime(TrainerCallback):
+    """Appends `cpu_seconds()` at the end of each epoch (where allennlp takes `training_duration`) to a file."""
+
+    def on_epoch(self, trainer, metrics, epoch, is_primary=True, **kwargs) -> None:
+        path = Path(self.serialization_dir) / CPU_TIMES
+        times = json.loads(path.read_text()) if path.exists() else []
+        path.write_text(json.dumps(times + [cpu_seconds()]))
 
 
 def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> Dict:
@@ -46,7 +72,8 @@ def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> D
         encoder["channels_last"] = True
     if args.bf16:
         encoder["autocast_dtype"] = "bfloat16"
-    trainer = {"optimizer": {"type": "adam", "lr": 1e-3}, "num_epochs": EPOCHS, "cuda_device": -1}
+    trainer = {"optimizer": {"type": "adam", "lr": 1e-3}, "num_epochs": EPOCHS, "cuda_device": -1,
+               "callbacks": [{"type": "epoch_cpu_time"}]}
     if checkpointer:
         trainer["checkpointer"] = {"type": checkpointer}
     return {
@@ -66,20 +93,24 @@ def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> D
     }
 
 
-def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: str = ""):
+def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: str = "", allencv: Path = REPO_ROOT):
     config = Path(tempfile.mkdtemp(dir=args.data)) / "experiment.json"
     config.write_text(json.dumps(allennlp_config(args, root, workers, checkpointer), indent=2))
 
-    def run() -> float:
+    def run() -> Tuple[float, float]:
         serialization_dir = Path(tempfile.mkdtemp(dir=args.data)) / "run"
+        # `allencv` first, then this checkout's benchmarks (the callback); allencv/ of this checkout
+        # is not importable through the benchmarks path alone.
         finished = subprocess.run(
             [sys.executable, "-m", "allennlp", "train", str(config), "-s", str(serialization_dir),
-             "--include-package", "allencv"],
-            cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True,
+             "--include-package", "allencv", "--include-package", "benchmarks.training"],
+            cwd=allencv, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(allencv), str(BENCHMARKS_PATH)])},
+            capture_output=True, text=True,
         )
         if finished.returncode != 0:
             raise RuntimeError(f"allennlp train {config} failed:\n{finished.stderr[-3000:]}")
-        return rate_after_first_epoch(serialization_dir, images, EPOCHS)
+        cpu = json.loads((serialization_dir / CPU_TIMES).read_text())
+        return rate_after_first_epoch(serialization_dir, images, EPOCHS), images * (EPOCHS - 1) / (cpu[-1] - cpu[0])
 
     return run
 
@@ -90,7 +121,7 @@ def plain_side(args, root: Path, workers: int, labels: int):
         steps += [v2.RandomResizedCrop(args.size), v2.RandomHorizontalFlip()]
     transform = v2.Compose(steps + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
-    def run() -> float:
+    def run() -> Tuple[float, float]:
         loader = torch.utils.data.DataLoader(datasets.ImageFolder(str(root), transform=transform),
                                              batch_size=args.batch_size, shuffle=True, num_workers=workers)
         network = torchvision.models.resnet18(num_classes=labels)
@@ -99,10 +130,10 @@ def plain_side(args, root: Path, workers: int, labels: int):
         optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
         epoch = _plain_epoch(args, network, loader, optimizer)
         for _ in range(EPOCHS - 1):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu_seconds()
             images = epoch()
-            seconds = time.perf_counter() - start
-        return images / seconds
+            seconds, cpu = time.perf_counter() - start, cpu_seconds() - start_cpu
+        return images / seconds, images / cpu
 
     return run
 
@@ -122,7 +153,7 @@ def _plain_epoch(args, network, loader, optimizer) -> Callable[[], int]:
 
 def main() -> None:
     args = arguments(__doc__, case="compute", images=0, batch_size=0, size=224, workers="0,2", folder="",
-                     checkpointers=0, channels_last=0, bf16=0)
+                     checkpointers=0, channels_last=0, bf16=0, compare="")
     defaults = {"compute": (64, 16), "overhead": (2000, 64)}[args.case]
     args.images = args.images or defaults[0]
     args.batch_size = args.batch_size or defaults[1]
@@ -138,17 +169,25 @@ def main() -> None:
     options = "".join([" channels_last" if args.channels_last else "", " bf16" if args.bf16 else ""])
     for workers in (int(count) for count in args.workers.split(",")):
         sides = {"allennlp train": allennlp_side(args, root, images, workers)}
+        if args.compare:
+            sides[f"allennlp train, {args.compare}"] = allennlp_side(args, root, images, workers,
+                                                                   allencv=Path(args.compare).resolve())
         if args.checkpointers:
             sides["allennlp train, allennlp's Checkpointer"] = allennlp_side(args, root, images, workers,
                                                                              checkpointer="default")
         sides["plain torchvision loop"] = plain_side(args, root, workers, labels)
-        rates = {name: [] for name in sides}
+        rates: Dict[str, List[float]] = {name: [] for name in sides}
+        cpu_rates: Dict[str, List[float]] = {name: [] for name in sides}
         for _ in range(args.runs):  # alternating, so load on the machine hits every side alike
             for name, run in sides.items():
-                rates[name].append(run())
-        report(f"{args.case}-bound training{options}: {images} images of {root}, {labels} labels, "
-               f"batch {args.batch_size}, {workers} workers, {args.threads} threads, epoch 2 of {EPOCHS}",
-               rates, baseline="plain torchvision loop")
+                wall, cpu = run()
+                rates[name].append(wall)
+                cpu_rates[name].append(cpu)
+        title = (f"{args.case}-bound training{options}: {images} images of {root}, {labels} labels, batch "
+                 f"{args.batch_size}, {workers} workers, {args.threads} threads, epoch 2 of {EPOCHS}, "
+                 f"load average {os.getloadavg()[0]:.1f}")
+        report(title + ", wall clock", rates, baseline="plain torchvision loop")
+        report(title + ", per CPU second", cpu_rates, baseline="plain torchvision loop", unit="img/CPU s")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from allennlp.data import Vocabulary
 from allennlp.models.model import Model
 from allennlp.nn import InitializerApplicator, RegularizerApplicator
 from allennlp.nn.parallel import DdpAccelerator
-from allennlp.training.metrics import CategoricalAccuracy, FBetaMeasure
+from allennlp.training.metrics import CategoricalAccuracy
 
 from allencv.models.classification_loss import ClassificationLoss, ClassWeights
 from allencv.models.vision_model import VisionModel
@@ -15,6 +15,7 @@ from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.im2vec_encoders import Im2VecEncoder
 from allencv.modules.test_time_augmentation import TestTimeAugmentation
 from allencv.training.metrics import ConfusionMatrix
+from allencv.training.metrics.confusion_matrix import scores_by_label
 
 
 @Model.register("basic_image_classifier")
@@ -109,9 +110,8 @@ class BasicImageClassifier(VisionModel):
         )
         self._batch_augmentation = batch_augmentation
         self._top_k = min(5, self._num_labels - 1) if self._num_labels > 2 else None
-        self._accuracy = CategoricalAccuracy()
         self._top_k_accuracy = CategoricalAccuracy(top_k=self._top_k) if self._top_k else None
-        self._per_class = FBetaMeasure()
+        # Accuracy, precision, recall and F1 all come from the confusion matrix: one count per batch.
         self._confusion_matrix = ConfusionMatrix(self._num_labels)
         self._last_confusion_matrix: Optional[Dict[str, Any]] = None
         self._test_time_augmentation = test_time_augmentation
@@ -170,10 +170,8 @@ class BasicImageClassifier(VisionModel):
             output_dict["image_path"] = paths
         if label is not None:
             output_dict["loss"] = self._loss(logits, targets)
-            self._accuracy(logits, label)
             if self._top_k_accuracy is not None:
                 self._top_k_accuracy(logits, label)
-            self._per_class(logits, label)
             self._confusion_matrix(logits, label)
         return output_dict
 
@@ -203,28 +201,28 @@ class BasicImageClassifier(VisionModel):
         return output_dict
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
-        metrics: Dict[str, float] = {"accuracy": self._accuracy.get_metric(reset)}
+        # allennlp's trainer calls this after every batch (reset=False) for the progress bar: the
+        # scores are a few tensor operations on the (num_labels, num_labels) counts.
+        counts = self._confusion_matrix.get_counts(reset)
+        scores = scores_by_label(counts)
+        support, f1 = scores["support"], scores["fscore"]
+        total = float(support.sum())
+        metrics: Dict[str, float] = {"accuracy": float(counts.diagonal().sum()) / total if total else 0.0}
         if self._top_k_accuracy is not None:
             metrics[f"accuracy_top{self._top_k}"] = self._top_k_accuracy.get_metric(reset)
-        counts = self._confusion_matrix.get_metric(reset)
-        support = [sum(row) for row in counts]
-        if sum(support) == 0:  # no labelled batch yet: FBetaMeasure has nothing to report
-            per_class = {key: [0.0] * self._num_labels for key in ("precision", "recall", "fscore")}
-        else:
-            per_class = self._per_class.get_metric(reset)
-        f1 = per_class["fscore"]
         # Over the labels seen so far, as gold or predicted (scikit-learn's convention).
-        seen = [index for index in range(self._num_labels) if support[index] or any(row[index] for row in counts)]
-        metrics["macro_f1"] = sum(f1[index] for index in seen) / max(len(seen), 1)
-        metrics["weighted_f1"] = sum(s * f for s, f in zip(support, f1)) / max(sum(support), 1)
+        metrics["macro_f1"] = float(f1[scores["seen"]].sum()) / max(int(scores["seen"].sum()), 1)
+        metrics["weighted_f1"] = float((support * f1).sum()) / max(total, 1.0)
         if reset:
             # Only at the end of an epoch or evaluation, so that the progress bar stays short.
             names = self.label_names()
-            for name, precision, recall, f in zip(names, per_class["precision"], per_class["recall"], f1):
+            for name, precision, recall, f in zip(
+                names, scores["precision"].tolist(), scores["recall"].tolist(), f1.tolist()
+            ):
                 metrics[f"precision_{name}"] = precision
                 metrics[f"recall_{name}"] = recall
                 metrics[f"f1_{name}"] = f
-            self._last_confusion_matrix = {"labels": names, "counts": counts}
+            self._last_confusion_matrix = {"labels": names, "counts": counts.tolist()}
         return metrics
 
     def get_confusion_matrix(self) -> Optional[Dict[str, Any]]:

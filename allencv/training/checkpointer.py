@@ -1,5 +1,5 @@
 """
-Checkpoints that a kill cannot damage, optionally written off the training path.
+Checkpoints that a kill cannot damage, their larger part written off the training path.
 
 allennlp's `Checkpointer` writes `model_state_e*_b*.th` and `training_state_e*_b*.th` straight
 to their final names, on the training thread. A run killed during a write leaves a truncated file
@@ -10,13 +10,14 @@ state is renamed last, and a checkpoint counts only once both of its files are t
 it skips a checkpoint that does not load (a truncated file from another checkpointer, a damaged
 disk), logs which one and renames it `*.damaged`, and resumes from the newest one that loads.
 
-With `background_write`, the training thread only copies the state to CPU memory
-(tensors are updated in place by the next step); a background thread serialises and writes it. At
-most one write is in flight: the next save, `load_checkpoint` and the end of the process wait for
-it. allennlp's trainer copies the newest model state to `best.th` right after each save (also
-without validation data), through `find_latest_checkpoint`: that waits for the model-state file
-only, so the optimizer state (twice the model's size with Adam) is still written off the training
-path.
+By default (`background_write`), only the model state (needed at once: allennlp's trainer
+hard-links it to `best.th` right after each save, also without validation data) is written on the
+training thread. The training state, mostly the optimizer's (twice the model's size with Adam), is
+written by a background thread from the optimizer's own tensors, without a copy: the optimizer's
+next `step()`, the only thing that changes them, waits for the write first (a step pre-hook). So
+the write overlaps the next batch's data loading, forward and backward. At most one write is in
+flight: the next save, `load_checkpoint` and the end of the process wait for it too. A trainer
+without a torch optimizer gets its training state copied to CPU memory for the background write.
 
 Importing AllenCV makes this the checkpointer of every `allennlp` trainer that does not name
 another one (see `make_atomic_checkpointing_the_default`).
@@ -70,12 +71,10 @@ class AtomicCheckpointer(Checkpointer):
         them all.
     keep_most_recent_by_age : `int`, optional (default=`None`)
         Also keeps the checkpoints younger than this many seconds.
-    background_write : `bool`, optional (default=`False`)
-        Copies the state to CPU memory on the training thread and writes it in a background thread
-        (one extra copy of the model and optimizer state in CPU memory, kept for the next save).
-        Off by default: on 2 shared CPU cores the copy and the concurrent write blocked training
-        longer than writing on the training thread (`python -m benchmarks.checkpointing`); measure
-        it on your machine (e.g. a GPU machine with spare cores) before turning it on.
+    background_write : `bool`, optional (default=`True`)
+        Writes the training state (optimizer, schedulers, metric tracker) in a background thread,
+        while training goes on; the optimizer's next step waits for the write. The model state is
+        always written on the training thread. `false` writes both there, as allennlp does.
     """
 
     def __init__(
@@ -86,7 +85,7 @@ class AtomicCheckpointer(Checkpointer):
         save_every_num_batches: Optional[int] = None,
         keep_most_recent_by_count: Optional[int] = 2,
         keep_most_recent_by_age: Optional[int] = None,
-        background_write: bool = False,
+        background_write: bool = True,
     ) -> None:
         super().__init__(
             serialization_dir,
@@ -97,8 +96,10 @@ class AtomicCheckpointer(Checkpointer):
             keep_most_recent_by_age=keep_most_recent_by_age,
         )
         self._background_write = background_write
-        self._last_copy: Optional[TrainerCheckpoint] = None
-        self._in_flight: Optional[Tuple[Tuple[int, int], threading.Event]] = None
+        self._last_copy: Any = None
+        self._in_flight: Optional[Tuple[int, int]] = None
+        self._writer: Optional[threading.Thread] = None
+        self._hooked_optimizer: Optional[torch.optim.Optimizer] = None
 
     def save_checkpoint(self, trainer: Trainer) -> None:
         wait_for_checkpoint_writes()
@@ -109,34 +110,36 @@ class AtomicCheckpointer(Checkpointer):
         point_in_time = (state.trainer_state["epochs_completed"], state.trainer_state["batches_in_epoch_completed"])
         self._last_save_time = time.time()
         self._last_save_num_epochs_completed, self._last_save_num_batches_in_epoch_completed = point_in_time
-        model_state_written = threading.Event()
+        # The training state last: a checkpoint counts once both files are there (`_find_all_checkpoints`).
+        save_atomically(state.model_state, self._model_state_path(*point_in_time))
         if not self._background_write:
-            self._write(state, point_in_time, model_state_written)
+            self._write_training_state(state.trainer_state, point_in_time)
             return
-        # The next optimizer step updates the tensors in place: write a copy, made in the memory of
-        # the previous one (whose write is over).
-        earlier = self._last_copy or TrainerCheckpoint(None, None)
-        copied = TrainerCheckpoint(
-            cpu_copy(state.model_state, earlier.model_state), cpu_copy(state.trainer_state, earlier.trainer_state)
-        )
-        self._last_copy = copied
-        self._in_flight = (point_in_time, model_state_written)
+        optimizer = getattr(trainer, "optimizer", None)
+        if isinstance(optimizer, torch.optim.Optimizer):
+            # The tensors as they are (only the optimizer's step changes them, and it waits for
+            # this write), everything around them copied.
+            training_state = share_tensors(state.trainer_state)
+            self._wait_before_steps_of(optimizer)
+        else:
+            training_state = self._last_copy = cpu_copy(state.trainer_state, self._last_copy)
+        self._in_flight = point_in_time
         global _writing
-        _writing = threading.Thread(
-            target=_record_failure, args=(self._write, copied, point_in_time, model_state_written),
+        _writing = self._writer = threading.Thread(
+            target=_record_failure, args=(self._write_training_state, training_state, point_in_time),
             name="allencv-checkpoint-writer",
         )
         _writing.start()
 
-    def _write(self, state: TrainerCheckpoint, point_in_time: Tuple[int, int], model_state_written: threading.Event):
-        # The training state last: a checkpoint counts once both files are there (`_find_all_checkpoints`).
-        try:
-            save_atomically(state.model_state, self._model_state_path(*point_in_time))
-        finally:
-            model_state_written.set()
-        save_atomically(state.trainer_state, self._training_state_path(*point_in_time))
+    def _write_training_state(self, training_state: Any, point_in_time: Tuple[int, int]) -> None:
+        save_atomically(training_state, self._training_state_path(*point_in_time))
         if self._is_primary:
             self._remove_old_checkpoints()
+
+    def _wait_before_steps_of(self, optimizer: torch.optim.Optimizer) -> None:
+        if self._hooked_optimizer is not optimizer:
+            optimizer.register_step_pre_hook(_wait_for_writes_hook)
+            self._hooked_optimizer = optimizer
 
     def _find_all_checkpoints(self) -> Set[Tuple[int, int]]:
         """allennlp's, less the model states whose training state is not (yet) written."""
@@ -161,15 +164,12 @@ class AtomicCheckpointer(Checkpointer):
 
     def find_latest_checkpoint(self) -> Optional[Tuple[str, str]]:
         """
-        allennlp's trainer calls this right after each save, to copy the newest model state to
-        `best.th`. While that checkpoint is being written in the background, this waits only for its
-        model state to be on disk, and returns its paths.
+        allennlp's trainer calls this right after each save, to hard-link the newest model state to
+        `best.th`. While that checkpoint's training state is still being written in the background,
+        this returns its paths at once: its model state is already on disk.
         """
-        if _writing is not None and self._in_flight is not None:
-            point_in_time, model_state_written = self._in_flight
-            model_state_written.wait()
-            if os.path.exists(self._model_state_path(*point_in_time)):
-                return self._model_state_path(*point_in_time), self._training_state_path(*point_in_time)
+        if _writing is not None and _writing is self._writer and self._in_flight is not None:
+            return self._model_state_path(*self._in_flight), self._training_state_path(*self._in_flight)
         wait_for_checkpoint_writes()
         return super().find_latest_checkpoint()
 
@@ -267,6 +267,26 @@ def cpu_copy(value: Any, reuse: Any = None) -> Any:
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(cpu_copy(item) for item in value)
     return copy.deepcopy(value)
+
+
+def share_tensors(value: Any) -> Any:
+    """A copy of a (nested) state whose containers and other values are copied and whose tensors are not."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, dict):
+        copied = copy.copy(value)
+        for key, item in value.items():
+            copied[key] = share_tensors(item)
+        return copied
+    if isinstance(value, list):
+        return [share_tensors(item) for item in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(share_tensors(item) for item in value)
+    return copy.deepcopy(value)
+
+
+def _wait_for_writes_hook(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+    wait_for_checkpoint_writes()
 
 
 def wait_for_checkpoint_writes() -> None:

@@ -17,6 +17,16 @@ def test_small_cnn_feature_info_matches_the_forward_pass():
     assert encoder.get_output_size((28, 28)) == (7, 7)
 
 
+def test_small_cnn_in_channels_last_computes_the_same_features():
+    plain = Im2ImEncoder.from_params(Params({"type": "small_cnn", "stage_channels": [4, 8]}))
+    fast = Im2ImEncoder.from_params(Params({"type": "small_cnn", "stage_channels": [4, 8], "channels_last": True}))
+    fast.load_state_dict(plain.state_dict())
+    images = torch.rand(2, 3, 12, 12)
+    features = fast(images)
+    assert features.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(features, plain(images), atol=1e-5)
+
+
 @pytest.mark.parametrize("pooling, expected", [
     ("avg", [[2.5, 6.5]]), ("max", [[4.0, 8.0]]), ("avg_max", [[2.5, 6.5, 4.0, 8.0]]),
 ])

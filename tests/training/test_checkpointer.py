@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 import torch
@@ -62,11 +63,16 @@ def test_a_background_write_is_what_a_synchronous_one_writes(tmp_path):
 
 
 def test_a_background_write_that_fails_is_raised_on_the_training_thread(tmp_path):
+    class UnpicklableTrainingState(StateOnly):
+        def get_checkpoint_state(self) -> TrainerCheckpoint:
+            return TrainerCheckpoint(self.model_state, {"unpicklable": lambda: None, **self.point_in_time})
+
     checkpointer = AtomicCheckpointer(tmp_path, background_write=True)
-    checkpointer.save_checkpoint(StateOnly({"unpicklable": lambda: None}))
+    checkpointer.save_checkpoint(UnpicklableTrainingState({"weight": torch.zeros(1)}))
     with pytest.raises(RuntimeError, match="Writing a checkpoint in the background failed"):
         checkpointer.save_checkpoint(StateOnly({"weight": torch.zeros(1)}, batches=1))
-    assert not list(tmp_path.glob("model_state*")) and not list(tmp_path.glob(".*.tmp"))
+    assert not list(tmp_path.glob("training_state*")) and not list(tmp_path.glob(".*.tmp"))
+    assert checkpointer._find_all_checkpoints() == set()  # its model state alone is no checkpoint
 
 
 def test_only_the_newest_checkpoints_are_kept(tmp_path):
@@ -113,3 +119,43 @@ def test_best_th_waits_only_for_the_model_state_of_a_background_write(tmp_path, 
     optimizer_state_may_go.set()
     wait_for_checkpoint_writes()
     assert checkpointer._find_all_checkpoints() == {(1, 0)}
+
+
+class WithOptimizer(StateOnly):
+    """A trainer whose training state is its Adam's, as allennlp's `get_checkpoint_state` makes it."""
+
+    def __init__(self) -> None:
+        self.parameter = torch.nn.Parameter(torch.ones(3))
+        self.optimizer = torch.optim.Adam([self.parameter], lr=0.1)
+        self.step()
+        super().__init__({"weight": self.parameter.detach()})
+
+    def step(self) -> None:
+        self.optimizer.zero_grad()
+        (self.parameter ** 2).sum().backward()
+        self.optimizer.step()
+
+    def get_checkpoint_state(self) -> TrainerCheckpoint:
+        return TrainerCheckpoint(self.model_state, {"optimizer": self.optimizer.state_dict(), **self.point_in_time})
+
+
+def test_the_next_optimizer_step_waits_for_the_background_write_of_its_state(tmp_path, monkeypatch):
+    from allencv.training import checkpointer as module
+
+    save = module.save_atomically
+
+    def slow_training_state(value, path):
+        if "training_state" in path:
+            time.sleep(0.5)  # the step below would change the tensors meanwhile, if it did not wait
+        save(value, path)
+
+    monkeypatch.setattr(module, "save_atomically", slow_training_state)
+    trainer = WithOptimizer()
+    saved = {key: value.clone() for key, value in trainer.optimizer.state[trainer.parameter].items()}
+    checkpointer = AtomicCheckpointer(tmp_path)  # background_write by default
+    checkpointer.save_checkpoint(trainer)
+    assert (tmp_path / "model_state_e1_b0.th").exists()  # on the training thread, for best.th
+    trainer.step()
+    written = torch.load(tmp_path / "training_state_e1_b0.th")["optimizer"]["state"][0]
+    assert all(torch.equal(written[key], saved[key]) for key in ("step", "exp_avg", "exp_avg_sq"))
+    assert not torch.equal(trainer.optimizer.state[trainer.parameter]["exp_avg"], saved["exp_avg"])

@@ -1,4 +1,4 @@
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import torch
 from allennlp.nn.util import dist_reduce_sum
@@ -52,10 +52,32 @@ class ConfusionMatrix(Metric):
         self._counts += counts
 
     def get_metric(self, reset: bool = False) -> List[List[int]]:
-        counts = self._counts.tolist()
+        return self.get_counts(reset).tolist()
+
+    def get_counts(self, reset: bool = False) -> torch.LongTensor:
+        """The counts as a `(num_labels, num_labels)` tensor (rows gold, columns predicted)."""
+        counts = self._counts
         if reset:
             self.reset()
         return counts
 
     def reset(self) -> None:
         self._counts = torch.zeros(self._num_labels, self._num_labels, dtype=torch.long)
+
+
+def scores_by_label(counts: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """
+    Each label's `precision`, `recall` and `fscore` (F1), `(num_labels,)` float64 tensors, and its
+    `support` (gold count) and whether it was `seen` (as gold or predicted), from a
+    `(num_labels, num_labels)` confusion matrix (rows gold). A ratio whose denominator is 0 is 0, as
+    in allennlp's `FBetaMeasure` and scikit-learn.
+    """
+    counts = counts.double()
+    true_positives = counts.diagonal()
+    support = counts.sum(dim=1)
+    predicted = counts.sum(dim=0)
+    precision = true_positives / predicted.clamp_min(1)
+    recall = true_positives / support.clamp_min(1)
+    fscore = 2 * precision * recall / (precision + recall).clamp_min(torch.finfo(torch.float64).tiny)
+    return {"precision": precision, "recall": recall, "fscore": fscore, "support": support,
+            "seen": (support + predicted) > 0}
