@@ -95,3 +95,16 @@ def test_offline_pretrained_weights_name_the_full_config_key(data_paths, tmp_pat
     assert str(torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth") in message
     assert "set `model.im2im_encoder.weights` to null" in message
     assert "a local checkpoint with `model.im2im_encoder.weights_path`" in message
+
+
+def test_offline_timm_weights_name_the_full_config_key(data_paths, tmp_path, monkeypatch):
+    pytest.importorskip("timm")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # no test waits for the network
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    encoder = {"type": "timm", "model_name": "resnet18", "pretrained": True, "pool": "model"}
+    message = train(tmp_path, monkeypatch, {"model.im2im_encoder": encoder})
+    assert "https://huggingface.co/timm/resnet18.a1_in1k" in message
+    assert "a local checkpoint with `model.im2im_encoder.weights_path`" in message
+    assert "set `model.im2im_encoder.pretrained` to false" in message

@@ -102,3 +102,15 @@ def test_channels_last_and_bf16_autocast_are_config_options_that_keep_the_output
 def test_an_unknown_autocast_dtype_lists_the_choices():
     with pytest.raises(ConfigurationError, match="bfloat16, float16 or null"):
         ResnetEncoder("resnet18", weights=None, autocast_dtype="int8")
+
+
+def test_the_torchvision_encoders_freezing_options_under_the_seeds_keys():
+    encoder = Im2ImEncoder.from_params(Params({
+        "type": "pretrained_resnet", "resnet_model": "resnet18", "weights": None, "pool": None,
+        "frozen_stages": 2, "frozen_batch_norm": True,
+    }))
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in encoder.modules())
+    trainable = {name.split(".")[1] for name, parameter in encoder.named_parameters() if parameter.requires_grad}
+    assert trainable == {"layer2", "layer3", "layer4"}
+    with pytest.raises(ConfigurationError, match="either `requires_grad: false` or `frozen_stages`"):
+        ResnetEncoder("resnet18", weights=None, requires_grad=False, frozen_stages=2)
