@@ -24,6 +24,9 @@ local reader = { type: "image_classification_directory", transforms: [{ type: "r
   validation_data_loader: { batch_size: 128 },
   evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.003, weight_decay: 0.01 },
     num_epochs: 3,
     validation_metric: "+accuracy",

@@ -26,7 +26,11 @@ local normalize = { type: "normalize", mean: [0.5, 0.5, 0.5], std: [0.29, 0.29, 
   },
   data_loader: { type: "torch", batch_size: 32, shuffle: true },
   validation_data_loader: { batch_size: 64 },
+  evaluation: { type: "summary" },
   trainer: {
+    // console_metrics replaces allennlp's console_logger: a shorter log.
+    enable_default_callbacks: false,
+    callbacks: [{ type: "console_metrics" }, { type: "metrics_summary" }, { type: "training_curves" }],
     optimizer: { type: "adamw", lr: 0.003, weight_decay: 0.01 },
     num_epochs: 4,
     validation_metric: "+accuracy",

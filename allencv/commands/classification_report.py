@@ -17,7 +17,8 @@ class ClassificationReport(Subcommand):
     confused pairs), the metrics JSON and `top_losses.png` into `DIR`: a grid of the
     `--top-losses` most confidently wrong images (highest loss first), each with its gold label,
     the predicted label and its probability, and the Grad-CAM of the prediction over it (when the
-    model has an `im2im_encoder`; the `explain` extra).
+    model's `im2im_encoder` keeps positions, i.e. is not pooled to 1x1; the `explain` extra). The
+    grid's images are read again with the same reader, `--batch-size` at a time.
 
     allennlp finds this command through its plugins: run it where a `.allennlp_plugins` file
     lists `allencv` (this repository's root has one), or add `allencv` to
