@@ -21,6 +21,7 @@ SMALL_MODEL = {
 }
 
 
+@pytest.mark.timeout(900)  # the demo took 508 s on the loaded 2-core machine
 def test_the_demo_log_has_at_most_150_lines(tmp_path):
     env = {
         **os.environ,
