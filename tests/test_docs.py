@@ -41,6 +41,7 @@ CAPTION_CHAIN = [
 NOTEBOOK_CHAIN = [
     ("tutorials/image_classification.md", "python -m allencv.datasets.digits data/digits"),
     ("tutorials/image_classification.md", "import os\n\nimport allencv  # registers"),
+    ("tutorials/image_classification.md", "TRAIN_PATH=data/digits/train VALIDATION_PATH=data/digits/valid \\\n  allennlp show-batch"),
 ]
 #: The notebook block's overrides, and the shrunk ones the test trains with (a small encoder, one epoch).
 NOTEBOOK_OVERRIDES = '{"trainer.num_epochs": 2}'
@@ -203,8 +204,10 @@ def test_images_and_text_tutorial(checkout):
 @pytest.mark.slow
 def test_training_from_python_tutorial(checkout):
     env = doc_env(checkout)
-    (language, data), (_, notebook) = (block(document, start) for document, start in NOTEBOOK_CHAIN)
+    (language, data), (_, notebook), (_, show_batch) = (block(document, start) for document, start in NOTEBOOK_CHAIN)
     run_block(language, data, checkout, env)
+    run_block(language, show_batch, checkout, env)
+    assert (checkout / "runs/digits_show_batch.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert NOTEBOOK_OVERRIDES in notebook
     output = run_block("python", notebook.replace(NOTEBOOK_OVERRIDES, NOTEBOOK_TEST_OVERRIDES), checkout, env)
     printed = re.search(r"^(\d) (0\.\d+|1\.0)$", output, re.MULTILINE)  # the block's print(): label, probability

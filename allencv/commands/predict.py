@@ -12,8 +12,11 @@ its `load_line` turns a line holding no input into an error record (see
 allennlp's `predict` reads JSON lines; an image file or a folder given in their place (without
 `--use-dataset-reader`) ended in a `UnicodeDecodeError` or `IsADirectoryError` traceback, or in a
 record per line of an image's bytes. The manager stops such a run with one line that says what to
-pass instead.
+pass instead. And without `--silent`, allennlp prints every input and prediction to the terminal,
+where a base64 image, mask or overlay is thousands of characters: the terminal gets them
+shortened (the `--output-file` keeps them whole).
 """
+import json
 import sys
 from pathlib import Path
 from typing import Iterator, Optional
@@ -21,6 +24,9 @@ from typing import Iterator, Optional
 import allennlp.commands.predict
 from allennlp.common.file_utils import cached_path, open_compressed
 from allennlp.common.util import JsonDict
+
+#: Longer strings of an input or prediction are shortened on the terminal.
+CONSOLE_STRING_LIMIT = 80
 
 from allencv.data.image_loading import is_image_file
 from allencv.predictors.image_predictor import ImagePredictor
@@ -38,6 +44,17 @@ class LinePreservingPredictManager(allennlp.commands.predict._PredictManager):
             refuse_images_in_place_of_json_lines(input_file)
         super().__init__(predictor, input_file, output_file, batch_size, print_to_console, has_dataset_reader, multitask_head)
 
+    def _maybe_print_to_console_and_file(self, index: int, prediction: str, model_input: str = None) -> None:
+        if self._print_to_console and isinstance(self._predictor, ImagePredictor):
+            if model_input is not None:
+                print(f"input {index}: ", shortened_json(model_input))
+            print("prediction: ", shortened_json(prediction))
+        elif self._print_to_console:
+            super()._maybe_print_to_console_and_file(index, prediction, model_input)
+            return
+        if self._output_file is not None:
+            self._output_file.write(prediction)
+
     def _get_json_data(self) -> Iterator[JsonDict]:
         if not isinstance(self._predictor, ImagePredictor):
             yield from super()._get_json_data()
@@ -51,6 +68,25 @@ class LinePreservingPredictManager(allennlp.commands.predict._PredictManager):
         with open_compressed(cached_path(self._input_file), errors="replace") as lines:
             for line in lines:
                 yield self._predictor.load_line(line)
+
+
+def shortened_json(text: str) -> str:
+    """`text` (a JSON record) with its long strings cut to `CONSOLE_STRING_LIMIT` characters, for the terminal."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        return text if len(text) <= CONSOLE_STRING_LIMIT else f"{text[:CONSOLE_STRING_LIMIT]}... ({len(text)} characters)"
+    return json.dumps(shorten(record))
+
+
+def shorten(value):
+    if isinstance(value, str) and len(value) > CONSOLE_STRING_LIMIT:
+        return f"{value[:CONSOLE_STRING_LIMIT]}... ({len(value)} characters; whole in --output-file)"
+    if isinstance(value, dict):
+        return {key: shorten(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shorten(item) for item in value]
+    return value
 
 
 def refuse_images_in_place_of_json_lines(input_file: str) -> None:

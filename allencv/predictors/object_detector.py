@@ -1,8 +1,11 @@
 import itertools
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 import PIL.Image
+import PIL.ImageColor
+import PIL.ImageDraw
+import PIL.ImageFont
 import torch
 from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
@@ -86,13 +89,8 @@ class ObjectDetectorPredictor(ImagePredictor):
         if output.get("masks"):
             drawn = draw_masks(drawn, output["masks"], [PALETTE[index % len(PALETTE)] for index in output["label_ids"]])
         if output["boxes"]:
-            drawn = draw_bounding_boxes(
-                drawn,
-                torch.tensor(output["boxes"], dtype=torch.float32),
-                labels=[f"{label} {score:.2f}" for label, score in zip(output["labels"], output["scores"])],
-                colors=[PALETTE[index % len(PALETTE)] for index in output["label_ids"]],
-                width=2,
-            )
+            colors = [PALETTE[index % len(PALETTE)] for index in output["label_ids"]]
+            drawn = draw_bounding_boxes(drawn, torch.tensor(output["boxes"], dtype=torch.float32), colors=colors, width=2)
         if output.get("keypoints"):
             skeleton = [tuple(pair) for pair in output["keypoint_skeleton"]]
             for points, label_id in zip(output["keypoints"], output["label_ids"]):
@@ -100,9 +98,13 @@ class ObjectDetectorPredictor(ImagePredictor):
                     drawn, torch.tensor([points], dtype=torch.float32), connectivity=skeleton,
                     colors=PALETTE[label_id % len(PALETTE)], radius=2, width=1,
                 )
+        overlay = PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy())
+        if output["boxes"]:
+            texts = [f"{label} {score:.2f}" for label, score in zip(output["labels"], output["scores"])]
+            draw_labels(overlay, output["boxes"], texts, [PALETTE[index % len(PALETTE)] for index in output["label_ids"]])
         stem = Path(output["image_path"]).stem if output.get("image_path") else "image"
         path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
-        PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy()).save(path)
+        overlay.save(path)
         return str(path)
 
 
@@ -114,3 +116,48 @@ def draw_masks(image: torch.Tensor, masks: List[JsonDict], colours: List[str]) -
         torch.from_numpy(coco_mask.decode({**rle, "counts": rle["counts"].encode("ascii")})).bool() for rle in masks
     ])
     return draw_segmentation_masks(image, pixels, alpha=0.5, colors=colours)
+
+
+Rectangle = Tuple[int, int, int, int]
+
+
+def draw_labels(image: PIL.Image.Image, boxes: Sequence[Sequence[float]], texts: Sequence[str], colors: Sequence[str]) -> List[Rectangle]:
+    """
+    Draws each box's label on a filled background of the box's colour (black or white text,
+    whichever reads better), in place: above the box's top-left corner, else inside it, else below
+    it, moved inside the image where it would be cut off, and moved down past labels already drawn
+    (boxes in the given order, the most confident first) so that none covers another. Returns the
+    labels' rectangles `(left, top, right, bottom)`.
+    """
+    draw = PIL.ImageDraw.Draw(image)
+    font = PIL.ImageFont.load_default()
+    placed: List[Rectangle] = []
+    for box, text, color in zip(boxes, texts, colors):
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        width, height = right - left + 4, bottom - top + 4
+        x1, y1, _, y2 = (int(round(value)) for value in box)
+        x = min(max(x1, 0), max(image.width - width, 0))
+        candidates = [y1 - height, y1, y2]  # above the box, inside its top, below it
+        fitting = [y for y in candidates if 0 <= y <= image.height - height] or [min(max(y1, 0), max(image.height - height, 0))]
+        rectangle = free_rectangle(x, fitting, width, height, placed, image.height)
+        placed.append(rectangle)
+        red, green, blue = PIL.ImageColor.getrgb(color)[:3]
+        ink = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
+        draw.rectangle(rectangle, fill=color)
+        draw.text((rectangle[0] + 2 - left, rectangle[1] + 2 - top), text, fill=ink, font=font)
+    return placed
+
+
+def free_rectangle(x: int, tops: Sequence[int], width: int, height: int, placed: Sequence[Rectangle], image_height: int) -> Rectangle:
+    """The first of `tops` where a `width` x `height` label at `x` overlaps no placed one, else the first free one below."""
+    def overlaps(rectangle: Rectangle) -> bool:
+        return any(rectangle[0] <= other[2] and other[0] <= rectangle[2] and rectangle[1] <= other[3] and other[1] <= rectangle[3] for other in placed)
+
+    for top in tops:
+        rectangle = (x, top, x + width - 1, top + height - 1)
+        if not overlaps(rectangle):
+            return rectangle
+    top = tops[0]
+    while overlaps((x, top, x + width - 1, top + height - 1)) and top + height < image_height:
+        top += 1
+    return (x, top, x + width - 1, top + height - 1)

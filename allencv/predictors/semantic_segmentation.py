@@ -1,9 +1,13 @@
 import base64
 import io
-from typing import Any, Dict, List
+import itertools
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy
 import PIL.Image
+import PIL.ImageDraw
+import PIL.ImageFont
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.util import JsonDict, sanitize
@@ -38,10 +42,13 @@ class SemanticSegmentationPredictor(ImagePredictor):
       their pixel counts;
     - `class_names`: every class name, in index order;
     - `overlay` (when `overlay` is true): the base64 of a PNG of the image with the predicted
-      classes drawn over it by `torchvision.utils.draw_segmentation_masks`;
+      classes drawn over it by `torchvision.utils.draw_segmentation_masks` (the image's size, so
+      it lies over the image, as the web page draws it);
+    - `overlay_path` (when `overlay_dir` is set, in place of `overlay`): a PNG written there, the
+      overlay with a legend below it (each class present, its colour and name);
     - `image_path`, when the input named a file.
 
-    Pass options on the command line with `--predictor-args '{"mask_format": "rle", "overlay": true}'`.
+    Pass options on the command line with `--predictor-args '{"mask_format": "rle", "overlay_dir": "overlays"}'`.
 
     Registered as a `Predictor` with name "semantic_segmentation".
 
@@ -54,6 +61,8 @@ class SemanticSegmentationPredictor(ImagePredictor):
     overlay : `bool`, optional (default = `False`)
     alpha : `float`, optional (default = `0.5`)
         Opacity of the classes in the overlay.
+    overlay_dir : `str`, optional
+        A folder (created if needed) to write the overlays with their legends into.
     """
 
     def __init__(
@@ -63,14 +72,19 @@ class SemanticSegmentationPredictor(ImagePredictor):
         mask_format: str = "png",
         overlay: bool = False,
         alpha: float = 0.5,
+        overlay_dir: Optional[str] = None,
         **kwargs,
     ) -> None:
         super().__init__(model, dataset_reader, **kwargs)
         if mask_format not in MASK_FORMATS:
             raise ConfigurationError(f"mask_format must be one of {MASK_FORMATS}, got {mask_format!r}.")
         self.mask_format = mask_format
-        self.overlay = overlay
+        self.overlay_dir = Path(overlay_dir) if overlay_dir else None
+        if self.overlay_dir is not None:
+            self.overlay_dir.mkdir(parents=True, exist_ok=True)
+        self.overlay = overlay or self.overlay_dir is not None
         self.alpha = alpha
+        self._overlay_numbers = itertools.count()
         self.palette = voc_palette()
 
     def predict(self, image: ImageSource) -> JsonDict:
@@ -123,11 +137,21 @@ class SemanticSegmentationPredictor(ImagePredictor):
             "class_pixels": {class_names[index]: int((mask == index).sum()) for index in present},
             "class_names": class_names,
         }
-        if self.overlay:
-            result["overlay"] = self._overlay(metadata["original_image"], mask, present)
         if metadata.get("image_path") is not None:
             result["image_path"] = metadata["image_path"]
+        if self.overlay_dir is not None:
+            drawn = self._overlay(metadata["original_image"], mask, present)
+            legend = [(class_names[index], self.palette[index]) for index in present]
+            result["overlay_path"] = self._write_overlay(with_legend(drawn, legend), result.get("image_path"))
+        elif self.overlay:
+            result["overlay"] = _png_base64(self._overlay(metadata["original_image"], mask, present))
         return result
+
+    def _write_overlay(self, image: PIL.Image.Image, image_path: Optional[str]) -> str:
+        stem = Path(image_path).stem if image_path else "image"
+        path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
+        image.save(path)
+        return str(path)
 
     def _encode_mask(self, mask: torch.Tensor, names: List[str], indices: List[int]) -> Any:
         if self.mask_format == "rle":
@@ -143,11 +167,29 @@ class SemanticSegmentationPredictor(ImagePredictor):
         image.putpalette([channel for color in self.palette for channel in color])
         return _png_base64(image)
 
-    def _overlay(self, image: torch.Tensor, mask: torch.Tensor, indices: List[int]) -> str:
+    def _overlay(self, image: torch.Tensor, mask: torch.Tensor, indices: List[int]) -> PIL.Image.Image:
         masks = torch.stack([mask == index for index in indices])
         colors = [self.palette[index] for index in indices]
         drawn = draw_segmentation_masks(image, masks, alpha=self.alpha, colors=colors)
-        return _png_base64(PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy()))
+        return PIL.Image.fromarray(drawn.permute(1, 2, 0).numpy())
+
+
+#: The legend's row height and swatch side, in pixels.
+LEGEND_ROW, LEGEND_SWATCH = 16, 12
+
+
+def with_legend(image: PIL.Image.Image, classes: List[Tuple[str, Tuple[int, int, int]]]) -> PIL.Image.Image:
+    """`image` with a white strip below it: a row per class, its colour swatch and its name."""
+    font = PIL.ImageFont.load_default()
+    width = max([image.width] + [LEGEND_ROW + int(font.getlength(name)) + 8 for name, _ in classes])
+    legend = PIL.Image.new("RGB", (width, image.height + LEGEND_ROW * len(classes) + 4), "white")
+    legend.paste(image.convert("RGB"), (0, 0))
+    draw = PIL.ImageDraw.Draw(legend)
+    for row, (name, colour) in enumerate(classes):
+        top = image.height + 2 + row * LEGEND_ROW
+        draw.rectangle([4, top + 2, 4 + LEGEND_SWATCH, top + 2 + LEGEND_SWATCH], fill=tuple(colour), outline="black")
+        draw.text((LEGEND_ROW + 4, top + 2), name, fill="black", font=font)
+    return legend
 
 
 def _png_base64(image: PIL.Image.Image) -> str:

@@ -118,3 +118,31 @@ def test_overlay_in_a_batch(half_and_half, image_file, tmp_path):
                     predictor.predict_batch([PIL.Image.open(image_file), small])):
         assert [decode_png(output["overlay"]).size for output in outputs] == [(40, 24), (20, 12)]
         assert (numpy.asarray(decode_png(outputs[0]["overlay"]))[:, :20] == (0, 128, 0)).all()
+
+
+def test_overlay_dir_writes_pngs_with_a_legend_and_no_base64(half_and_half, image_file, tmp_path):
+    predictor = make_predictor(half_and_half, overlay_dir=str(tmp_path / "overlays"), alpha=1.0)
+    output = predictor.predict_json({"image_path": str(image_file)})
+    assert "overlay" not in output and output["overlay_path"] == str(tmp_path / "overlays" / "00000_x.png")
+    drawn = numpy.asarray(PIL.Image.open(output["overlay_path"]).convert("RGB"))
+    # The overlay on top, then a legend row per class present: background (black), square (green).
+    assert (drawn[:24, :20] == (0, 128, 0)).all() and (drawn[:24, 20:40] == (0, 0, 0)).all()
+    legend = drawn[24:]
+    assert legend.shape[0] == 2 * 16 + 4 and (legend == (255, 255, 255)).all(axis=-1).mean() > 0.5
+    first_row, second_row = legend[2:18], legend[18:34]
+    assert ((first_row[:, 5:16] == (0, 0, 0)).all(axis=-1)).sum() >= 100  # background's swatch
+    assert ((second_row[:, 5:16] == (0, 128, 0)).all(axis=-1)).sum() >= 100  # square's swatch
+    assert (legend[:, 20:] < 128).any(axis=-1).sum() > 20  # the class names, in black
+
+
+def test_predict_on_the_terminal_shortens_base64(half_and_half, image_file, tmp_path, capsys):
+    from allencv.commands.predict import LinePreservingPredictManager
+
+    predictor = make_predictor(half_and_half, overlay=True)
+    (tmp_path / "in.jsonl").write_text(json.dumps({"image_path": str(image_file)}) + "\n")
+    manager = LinePreservingPredictManager(predictor, str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), 1, True, False)
+    manager.run()
+    printed = capsys.readouterr().out
+    written = json.loads((tmp_path / "out.jsonl").read_text())
+    assert len(written["overlay"]) > 500 and written["overlay"] not in printed  # whole in the file only
+    assert "characters; whole in --output-file)" in printed and len(printed) < 2000

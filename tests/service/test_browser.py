@@ -325,3 +325,30 @@ def test_the_page_draws_each_instance_mask_in_its_boxs_colour(stand_in_url, brow
     # Where they overlap both are drawn, the second over the first: more opaque than either alone.
     assert overlay_pixel(browser, 90, 65)[3] > inside_second[3]
     assert overlay_pixel(browser, 50, 120)[3] == 0  # outside both
+
+
+def test_the_pages_box_labels_stay_inside_apart_and_off_small_objects(stand_in_url, browser):
+    browser.get(stand_in_url + "/")
+    # renderers.js's drawBoxes on a 200x100 canvas: two boxes on the same small object, one at the right edge.
+    labels = browser.execute_script(
+        """
+        const canvas = document.createElement("canvas");
+        canvas.width = 200; canvas.height = 100;
+        const context = canvas.getContext("2d");
+        const prediction = {boxes: [[20, 40, 36, 56], [21, 41, 37, 57], [185, 0, 200, 15]],
+                            labels: ["circle", "circle", "square"], scores: [0.9, 0.6, 0.8]};
+        const rectangles = [];
+        const fillRect = context.fillRect.bind(context);
+        context.fillRect = (x, y, width, height) => { rectangles.push([x, y, width, height]); fillRect(x, y, width, height); };
+        drawBoxes(context, prediction);
+        return rectangles;
+        """
+    )
+    assert len(labels) == 3
+    for x, y, width, height in labels:
+        assert x >= 0 and y >= 0 and x + width <= 200 and y + height <= 100  # not cut off
+    for index, (x, y, width, height) in enumerate(labels):
+        for other_x, other_y, other_width, other_height in labels[index + 1:]:
+            assert not (x < other_x + other_width and other_x < x + width and y < other_y + other_height and other_y < y + height)
+    for (x, y, width, height), (x1, y1, x2, y2) in zip(labels[:2], [[20, 40, 36, 56], [21, 41, 37, 57]]):
+        assert y + height <= y1 or y >= y2  # outside the small object's box

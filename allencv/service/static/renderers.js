@@ -78,13 +78,36 @@ function drawBoxes(context, prediction) {
   prediction.boxes.forEach(([x1, y1, x2, y2], index) => {
     context.strokeStyle = colour(index);
     context.strokeRect(x1, y1, x2 - x1, y2 - y1);
-    const text = caption(prediction, index);
-    const top = Math.max(0, y1 - fontSize - 4);
-    context.fillStyle = colour(index);
-    context.fillRect(x1, top, context.measureText(text).width + 6, fontSize + 4);
-    context.fillStyle = "#fff";
-    context.fillText(text, x1 + 3, top + fontSize);
   });
+  // Labels after every box, so no box line crosses one; each placed by placeLabel.
+  const placed = [];
+  prediction.boxes.forEach((box, index) => {
+    const text = caption(prediction, index);
+    const label = placeLabel(box, context.measureText(text).width + 6, fontSize + 4, context.canvas, placed);
+    placed.push(label);
+    context.fillStyle = colour(index);
+    context.fillRect(label.x, label.y, label.width, label.height);
+    context.fillStyle = "#fff";
+    context.fillText(text, label.x + 3, label.y + fontSize);
+  });
+}
+
+// A label's rectangle for a box: above it, else below it (outside the box either way, so a small
+// object stays visible), else inside its top; moved inside the canvas where it would be cut off,
+// and down past the labels already placed so that none covers another.
+function placeLabel([x1, y1, x2, y2], width, height, canvas, placed) {
+  const x = Math.min(Math.max(0, x1), Math.max(0, canvas.width - width));
+  const fits = (y) => y >= 0 && y + height <= canvas.height;
+  const free = (y) => !placed.some((other) =>
+    x < other.x + other.width && other.x < x + width && y < other.y + other.height && other.y < y + height);
+  const candidates = [y1 - height, y2, y1].filter(fits);
+  if (candidates.length === 0) candidates.push(Math.min(Math.max(0, y1), Math.max(0, canvas.height - height)));
+  let y = candidates.find(free);
+  if (y === undefined) {
+    y = candidates[0];
+    while (!free(y) && y + height < canvas.height) y += 1;
+  }
+  return { x, y, width, height };
 }
 
 function drawKeypoints(context, prediction) {
