@@ -178,6 +178,7 @@ def test_images_and_text_tutorial(checkout):
     assert len(records) == len(predictions) == 1 and '"label"' in predictions[0]
 
 
+@pytest.mark.slow  # an interpreter start-up per block
 @pytest.mark.parametrize("document,start", MODEL_BLOCKS)
 def test_building_a_model_from_python(document, start, torch_home, tmp_path):
     write_cached_weights(torch_home, "resnet50")  # stands in for the ImageNet download

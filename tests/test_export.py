@@ -31,6 +31,7 @@ def archive_file(colour_folders, tmp_path_factory):
     return str(serialization_dir / "model.tar.gz")
 
 
+@pytest.mark.slow  # trains, then exports to TorchScript and ONNX
 def test_torchscript_and_onnx_match_the_archive(archive_file, colour_folders, tmp_path):
     paths = export_archive(archive_file, str(tmp_path / "exported"))
     preprocessing = json.loads(paths["preprocessing"].read_text())

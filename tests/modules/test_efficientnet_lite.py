@@ -171,6 +171,7 @@ def test_a_missing_package_is_a_configuration_error_saying_what_to_install(monke
         efficientnet_lite0(weights="IMAGENET1K_V2")
 
 
+@pytest.mark.slow  # trains through train_model_from_file
 @needs_package
 def test_train_save_and_load_offline(colour_folders, tmp_path, monkeypatch):
     """
