@@ -1,4 +1,7 @@
-"""The user's path: `allennlp train`, then `evaluate`, then `predict`, as subprocesses."""
+"""
+The user's path: `allennlp train`, then `evaluate`, then `predict`, as subprocesses (in-process
+where only the files they write are checked: `run_in_process`).
+"""
 import json
 import re
 

@@ -54,6 +54,7 @@ def test_bad_model_and_trainer_keys(data_paths, tmp_path, monkeypatch, overrides
     assert expected in train(tmp_path, monkeypatch, overrides)
 
 
+@pytest.mark.slow  # several runs of allennlp train to the first error
 def test_missing_empty_and_wrong_data_paths(colour_folders, tmp_path, monkeypatch):
     monkeypatch.delenv("TRAIN_PATH", raising=False)
     monkeypatch.setenv("VALIDATION_PATH", str(colour_folders / "valid"))
@@ -71,6 +72,7 @@ def test_missing_empty_and_wrong_data_paths(colour_folders, tmp_path, monkeypatc
     assert "is a file, not a folder" in train(tmp_path, monkeypatch)
 
 
+@pytest.mark.slow  # allennlp train to the first error
 def test_a_validation_class_training_never_saw(tmp_path, monkeypatch):
     train_colours = {"red": (220, 40, 30), "blue": (30, 60, 220)}
     for split, colours, count in (("train", train_colours, {"red": 5, "blue": 3}),

@@ -1,7 +1,7 @@
 """
 Object detection on the user's path: `allennlp train` of training_config/faster_rcnn.jsonnet and
-keypoint_rcnn.jsonnet (shrunk copies of the mAP benchmark's runs), then `evaluate` and `predict`,
-as subprocesses.
+keypoint_rcnn.jsonnet as subprocesses (shrunk copies of the mAP benchmark's runs), then `evaluate`
+and `predict` in-process.
 """
 import json
 from pathlib import Path

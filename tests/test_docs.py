@@ -216,6 +216,7 @@ def test_training_from_python_tutorial(checkout):
     assert (checkout / "runs/digits_notebook/training_curves.png").exists()
 
 
+@pytest.mark.slow  # an interpreter start-up per block
 @pytest.mark.parametrize("document,start", MODEL_BLOCKS)
 def test_building_a_model_from_python(document, start, torch_home, tmp_path):
     write_cached_weights(torch_home, "resnet50")  # stands in for the ImageNet download

@@ -31,6 +31,7 @@ def archive_file(colour_folders, tmp_path_factory):
     return str(serialization_dir / "model.tar.gz")
 
 
+@pytest.mark.slow  # trains, then exports to TorchScript and ONNX
 def test_torchscript_and_onnx_match_the_archive(archive_file, colour_folders, tmp_path):
     paths = export_archive(archive_file, str(tmp_path / "exported"))
     preprocessing = json.loads(paths["preprocessing"].read_text())
@@ -52,6 +53,7 @@ def test_torchscript_and_onnx_match_the_archive(archive_file, colour_folders, tm
     numpy.testing.assert_allclose(onnx_probs, expected.numpy(), atol=1e-4)
 
 
+@pytest.mark.slow  # builds and archives a detector
 def test_a_detection_archive_is_refused_naming_the_supported_model_types(tmp_path):
     # It used to end in AttributeError at `label_names()`.
     model_config = {"type": "faster_rcnn", "fpn_channels": 16, "min_size": 64, "max_size": 64,

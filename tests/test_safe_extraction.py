@@ -122,6 +122,7 @@ def run_in(folder, *command):
     )
 
 
+@pytest.mark.slow  # an allennlp subprocess per command
 def test_every_allennlp_command_refuses_a_tampered_archive(good_archive, tmp_path):
     archive = tamper(good_archive, tmp_path, *MEMBERS["traversal"][:3])
     data = good_archive.parent.parent / "valid"

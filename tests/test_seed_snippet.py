@@ -1,4 +1,5 @@
 """The seed tutorial's Python snippet, verbatim, builds a working classifier."""
+import pytest
 import torch
 from allennlp.data import Vocabulary
 
@@ -8,6 +9,7 @@ from allencv.modules.im2vec_encoders import FlattenEncoder
 from tests.conftest import write_cached_weights
 
 
+@pytest.mark.slow  # builds the seed's model
 def test_seed_snippet(torch_home):
     write_cached_weights(torch_home, "resnet50")  # stands in for the ImageNet download
 

@@ -4,6 +4,7 @@ import re
 import shlex
 
 import _jsonnet
+import pytest
 from allennlp.commands.train import train_model
 from allennlp.common import Params
 
@@ -17,6 +18,7 @@ def blocks(language: str):
     return re.findall(rf"```{language}\n(.*?)```", TUTORIAL, flags=re.DOTALL)
 
 
+@pytest.mark.slow  # trains
 def test_the_tutorial_converts_and_trains_from_shards(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_colour_folder(tmp_path / "data" / "train", per_class=4, size=8)

@@ -23,6 +23,7 @@ def tiny_model(vocab: Vocabulary) -> KeypointRcnn:
     )
 
 
+@pytest.mark.slow  # a Keypoint R-CNN forward and backward
 def test_outputs_named_keypoints_and_reports_keypoint_ap(shapes_dataset):
     instances = list(CocoDetectionReader(keypoints=True).read(str(shapes_dataset / "valid.json")))
     vocab = Vocabulary.from_instances(instances)
@@ -46,6 +47,7 @@ def test_keypoints_are_needed():
         tiny_model(vocab)
 
 
+@pytest.mark.slow  # builds Keypoint R-CNN twice
 def test_coco_keypoint_weights_by_name_follow_the_vocabulary(torch_home):
     coco = write_cached_weights(torch_home, "keypointrcnn_resnet50_fpn", weights_backbone=None)
     # The person keypoints in another order than COCO's: the predictor's rows follow the vocabulary.

@@ -19,6 +19,7 @@ def labels(*names):
     return Vocabulary({"labels": {name: 1 for name in names}}, non_padded_namespaces=["labels"])
 
 
+@pytest.mark.slow  # trains through train_model_from_file
 def test_learns_the_generated_multi_label_set(multi_label_manifests, tmp_path, monkeypatch):
     monkeypatch.setenv("TRAIN_PATH", str(multi_label_manifests["train"]))
     monkeypatch.setenv("VALIDATION_PATH", str(multi_label_manifests["valid"]))

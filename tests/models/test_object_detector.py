@@ -28,6 +28,7 @@ class TestObjectDetectors(VisionModelTestCase):
     def test_can_train_save_and_load(self):
         self.ensure_model_can_train_save_and_load(self.param_file)
 
+    @pytest.mark.slow  # a detector's training and evaluation step
     def test_losses_and_coco_metrics(self):
         self.model.train()
         self.model(**self.dataset.as_tensor_dict())

@@ -151,6 +151,7 @@ def test_a_bad_weights_path_names_the_key(tmp_path, torch_home):
         from_config(model_name="lraspp_mobilenet_v3_large", weights_path=str(tmp_path / "fcn.pth"))
 
 
+@pytest.mark.slow  # trains through train_model_from_file
 def test_an_archive_loads_offline_without_its_pretrained_weights(shapes_folders, tmp_path, torch_home, monkeypatch):
     monkeypatch.setenv("TRAIN_PATH", str(shapes_folders / "train"))
     monkeypatch.setenv("VALIDATION_PATH", str(shapes_folders / "valid"))

@@ -90,6 +90,7 @@ def test_the_mapping_names_unmatched_keys_and_shapes():
     assert "model keys the checkpoint lacks: features.8.0.weight" in message
 
 
+@pytest.mark.slow  # builds and runs two models
 @needs_package
 def test_the_packaged_weights_map_completely_and_give_the_same_logits():
     source = packaged_state_dict()  # loads with weights_only=True
@@ -107,6 +108,7 @@ def test_the_packaged_weights_map_completely_and_give_the_same_logits():
         assert torch.equal(by_path.eval()(images), logits)
 
 
+@pytest.mark.slow  # runs the model on photos
 @needs_package
 @pytest.mark.skipif(not PHOTOS.is_dir(), reason="Debian's labelme-examples photos are not installed")
 def test_imagenet_predictions_on_real_photos():
@@ -171,6 +173,7 @@ def test_a_missing_package_is_a_configuration_error_saying_what_to_install(monke
         efficientnet_lite0(weights="IMAGENET1K_V2")
 
 
+@pytest.mark.slow  # trains through train_model_from_file
 @needs_package
 def test_train_save_and_load_offline(colour_folders, tmp_path, monkeypatch):
     """

@@ -14,6 +14,7 @@ def build(**config):
     return Im2ImEncoder.from_params(Params({"type": "torchvision", **config}))
 
 
+@pytest.mark.slow  # builds and runs four models
 @pytest.mark.parametrize("model_name", ["resnet18", "mobilenet_v3_small", "shufflenet_v2_x0_5", "densenet121"])
 def test_static_feature_info_matches_the_forward_pass(model_name):
     encoder = build(model_name=model_name).eval()

@@ -75,6 +75,7 @@ def write_lines(path, lines):
     path.write_bytes(b"".join(line.encode("utf-8", "surrogateescape") + b"\n" for line in lines))
 
 
+@pytest.mark.slow  # an allennlp predict subprocess
 def test_allennlp_predict_writes_an_error_record_in_place_of_each_bad_line(archive, inputs, tmp_path):
     write_lines(tmp_path / "input.jsonl", [line for line, _ in inputs])
     result = subprocess.run(

@@ -44,6 +44,7 @@ def assert_close(alone, in_batch, where="output"):
         assert alone == in_batch, where
 
 
+@pytest.mark.slow  # builds and runs a model per kind
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_same_image_alone_and_beside_a_wide_and_a_tall_image(kind, tmp_path, torch_home, monkeypatch):
     config, labels, reader_params = KINDS[kind]

@@ -56,6 +56,7 @@ def test_bad_inputs_get_error_records(predictor, image_file):
     assert "not a JSON line" in outputs[0]["error"] and outputs[1]["label"] in {"match", "mismatch"}
 
 
+@pytest.mark.slow  # subprocess training
 def test_train_then_predict_one_record_per_line(caption_match_manifests, tmp_path):
     env = {"TRAIN_PATH": str(caption_match_manifests["train"]), "VALIDATION_PATH": str(caption_match_manifests["valid"])}
     run(["train", str(REPO_ROOT / "training_config" / "image_text_classifier.jsonnet"), "-s", str(tmp_path / "run"),

@@ -65,6 +65,7 @@ def assert_slow_clients_are_cut_off(url: str) -> None:
             connection.close()
 
 
+@pytest.mark.slow  # a server subprocess under 200 concurrent requests
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_concurrent_hostile_requests_keep_memory_bounded_and_good_ones_succeed(
     tiny_archive, tmp_path, red_png, blue_png

@@ -8,6 +8,7 @@ from allencv.commands.serve import main
 from allencv.service import ServiceSettings
 
 
+@pytest.mark.slow  # an allennlp serve subprocess
 def test_allennlp_serve_serves_the_archive_on_loopback(served, red_png):
     url, log_path = served
     assert f"Uvicorn running on {url}" in log_path.read_text()

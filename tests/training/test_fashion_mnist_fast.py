@@ -2,12 +2,15 @@
 import json
 import sys
 
+import pytest
 from allennlp.commands import main
 from allennlp.commands.train import train_model_from_file
 
 import allencv  # noqa: F401  (registers the readers and models)
 
 from tests.conftest import REPO_ROOT, colour_image
+
+pytestmark = pytest.mark.slow  # trains and evaluates the recipe
 
 CONFIG = REPO_ROOT / "training_config" / "fashion_mnist_fast.jsonnet"
 

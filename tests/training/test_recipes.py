@@ -13,6 +13,8 @@ from allennlp.training.callbacks import TrainerCallback
 import allencv  # noqa: F401  (registers the components the config names)
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # every test trains a recipe through train_model_from_file
+
 CONFIG = FIXTURES / "recipe_classifier.jsonnet"
 ENCODER_REGEXES = [
     [["_im2im_encoder\\.stages\\.0\\."], {}],

@@ -8,6 +8,7 @@ from allennlp.training.learning_rate_schedulers import LearningRateScheduler
 import allencv  # noqa: F401
 
 
+@pytest.mark.slow  # trains
 def test_linear_warmup_then_half_cosine_per_batch():
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     scheduler = LearningRateScheduler.from_params(

@@ -153,6 +153,7 @@ def test_two_processes_of_two_workers_read_every_sample_once_per_epoch(tmp_path)
     assert results[0][0] != results[0][1]  # a new order every epoch
 
 
+@pytest.mark.slow  # an interpreter start-up
 def test_without_the_webdataset_package_allencv_imports_and_reading_says_how_to_install(shards):
     code = ("import sys; sys.modules['webdataset'] = None\nimport allencv\n"
             "from allencv.data.dataset_readers import WebDatasetReader\n"
