@@ -138,15 +138,17 @@ class CocoDetectionReader(DetectionDatasetReader, IndexedReader):
         pixels = self.try_load_image(item.path)
         if pixels is None:
             return None
-        try:
-            masks = None if item.segmentations is None else self._masks(item, list(pixels.shape[-2:]))
-            return self.text_to_instance(
-                pixels, item.boxes, item.labels, image_path=str(item.path),
-                keypoints=item.keypoints, keypoint_names=item.keypoint_names, skeleton=item.skeleton, masks=masks,
-            )
-        except ImageLoadError as error:
-            self.skip(error)
-            return None
+        masks = None
+        if item.segmentations is not None:
+            try:
+                masks = self._masks(item, list(pixels.shape[-2:]))
+            except ImageLoadError as error:
+                self.skip(error)
+                return None
+        return self.text_to_instance(
+            pixels, item.boxes, item.labels, image_path=str(item.path),
+            keypoints=item.keypoints, keypoint_names=item.keypoint_names, skeleton=item.skeleton, masks=masks,
+        )
 
     def _masks(self, item: CocoImage, size: List[int]) -> torch.Tensor:
         """The `(num_boxes, height, width)` `uint8` masks of `item`'s annotations, in an image of `size`."""

@@ -69,16 +69,15 @@ class VocDetectionReader(DetectionDatasetReader):
                 continue
             boxes = [box for _, _, box in objects]
             labels = [name for _, name, _ in objects]
-            try:
-                masks = None
-                if self.masks:
-                    png = root / "SegmentationObject" / f"{annotation_file.stem}.png"
+            masks = None
+            if self.masks:
+                png = root / "SegmentationObject" / f"{annotation_file.stem}.png"
+                try:
                     masks = object_masks(png, [position for position, _, _ in objects], list(pixels.shape[-2:]))
-                instance = self.text_to_instance(pixels, boxes, labels, image_path=str(image_path), masks=masks)
-            except ImageLoadError as error:
-                self.skip(error)
-                continue
-            yield instance
+                except ImageLoadError as error:
+                    self.skip(error)
+                    continue
+            yield self.text_to_instance(pixels, boxes, labels, image_path=str(image_path), masks=masks)
         self._end_pass(str(file_path))
 
     def _parse(self, annotation_file: Path) -> Tuple[str, List[VocObject]]:
