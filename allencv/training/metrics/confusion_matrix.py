@@ -1,6 +1,7 @@
 from typing import Dict, List, Optional
 
 import torch
+from allennlp.common.util import is_distributed
 from allennlp.nn.util import dist_reduce_sum
 from allennlp.training.metrics.metric import Metric
 
@@ -46,10 +47,14 @@ class ConfusionMatrix(Metric):
         gold = gold_labels.view(-1).long()
         if mask is not None:
             predicted, gold = predicted[mask.view(-1)], gold[mask.view(-1)]
-        # (num_labels * num_labels,): pair (g, p) counted at g * num_labels + p.
-        pairs = torch.bincount(gold * self._num_labels + predicted, minlength=self._num_labels ** 2)
-        counts = dist_reduce_sum(pairs.view(self._num_labels, self._num_labels)).cpu()
-        self._counts += counts
+        # Pair (g, p) is counted at g * num_labels + p of the flattened counts.
+        pairs = (gold * self._num_labels + predicted).cpu()
+        if not is_distributed():
+            # O(batch_size), not O(num_labels ** 2): 1,000 labels make a million counts.
+            self._counts.view(-1).index_add_(0, pairs, torch.ones_like(pairs))
+            return
+        batch_counts = torch.bincount(pairs, minlength=self._num_labels ** 2).to(gold_labels.device)
+        self._counts += dist_reduce_sum(batch_counts.view(self._num_labels, self._num_labels)).cpu()
 
     def get_metric(self, reset: bool = False) -> List[List[int]]:
         return self.get_counts(reset).tolist()
@@ -72,10 +77,9 @@ def scores_by_label(counts: torch.Tensor) -> Dict[str, torch.Tensor]:
     `(num_labels, num_labels)` confusion matrix (rows gold). A ratio whose denominator is 0 is 0, as
     in allennlp's `FBetaMeasure` and scikit-learn.
     """
-    counts = counts.double()
-    true_positives = counts.diagonal()
-    support = counts.sum(dim=1)
-    predicted = counts.sum(dim=0)
+    true_positives = counts.diagonal().double()
+    support = counts.sum(dim=1).double()
+    predicted = counts.sum(dim=0).double()
     precision = true_positives / predicted.clamp_min(1)
     recall = true_positives / support.clamp_min(1)
     fscore = 2 * precision * recall / (precision + recall).clamp_min(torch.finfo(torch.float64).tiny)
