@@ -14,7 +14,6 @@ import base64
 import io
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -22,11 +21,9 @@ from typing import Dict, List
 import numpy
 import PIL.Image
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
-from allencv.datasets.squares_on_noise import read_squares, write_squares_dataset  # noqa: E402
-from benchmarks.common import run_allennlp  # noqa: E402
+from allencv.datasets.squares_on_noise import read_squares, write_squares_dataset
+from benchmarks.common import REPO_ROOT, run_allennlp
 
 CONFIG = REPO_ROOT / "training_config" / "squares_on_noise.jsonnet"
 

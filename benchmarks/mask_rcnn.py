@@ -22,12 +22,11 @@ import time
 from pathlib import Path
 from typing import Dict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
-import torch  # noqa: E402
+import torch
 
-from allencv.datasets.detection_shapes import write_shapes_dataset  # noqa: E402
+from allencv.datasets.detection_shapes import write_shapes_dataset
+from benchmarks.common import REPO_ROOT
 
 TARGET_MASK_MAP_50 = 0.8
 CONFIG = REPO_ROOT / "training_config" / "mask_rcnn.jsonnet"

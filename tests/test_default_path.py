@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.test_cli import run
+from tests.conftest import run
 
 pytestmark = pytest.mark.slow  # `allennlp train` and `allennlp evaluate` as subprocesses
 

@@ -9,7 +9,7 @@ import pycocotools.mask
 import pytest
 
 from benchmarks.mask_rcnn import train_on_shapes
-from tests.test_cli import run
+from tests.conftest import run
 
 pytestmark = pytest.mark.slow  # subprocess training of a detector
 

@@ -4,7 +4,7 @@ import PIL.Image
 import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
-from tests.test_cli import run
+from tests.conftest import run
 
 pytestmark = pytest.mark.slow  # `allennlp show-batch` as a subprocess
 
