@@ -113,9 +113,9 @@ def test_test_time_augmentation_averages_probabilities_in_eval_mode_only():
     assert len(views) == 12 and all(view.shape == images.shape for view in views)
     assert torch.equal(views[6], images.flip(-1))
     model.eval()
-    expected = torch.stack([torch.softmax(model._logits(view), -1) for view in views]).mean(0)
+    expected = torch.stack([torch.softmax(model.logits(view), -1) for view in views]).mean(0)
     assert torch.allclose(model(images)["probs"], expected, atol=1e-6)
     model.train()
-    assert torch.allclose(model(images)["probs"], torch.softmax(model._logits(images), -1))
+    assert torch.allclose(model(images)["probs"], torch.softmax(model.logits(images), -1))
     with pytest.raises(ConfigurationError, match="crop_fraction must be in"):
         TestTimeAugmentation(crop_fraction=1.5)
