@@ -36,10 +36,10 @@ class GradCam:
     """
 
     def __init__(self, model: Model) -> None:
+        captum_attr = import_optional("captum.attr", "Grad-CAM explanations")
         reason = why_not_explainable(model)
         if reason is not None:
             raise ConfigurationError(reason)
-        captum_attr = import_optional("captum.attr", "Grad-CAM explanations")
         encoder = model.im2im_encoder  # type: ignore[attr-defined]
         self._model = model
         self._encoder = encoder
