@@ -2,13 +2,11 @@ import math
 from typing import Any, Dict, List, Optional
 
 import torch
-import torch.distributed as dist
 import torchvision
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.nn import InitializerApplicator, RegularizerApplicator
 from allennlp.nn.parallel import DdpAccelerator
-from allennlp.nn.util import is_distributed
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelP6P7
 
@@ -16,6 +14,7 @@ from allencv.data.fields.bounding_box_field import BACKGROUND_OFFSET
 from allencv.data.transforms.normalize import IMAGENET_MEAN, IMAGENET_STD
 from allencv.models.vision_model import VisionModel
 from allencv.optional_dependencies import import_optional
+from allencv.training.metrics.gathering import gather_from_processes
 from allencv.modules.feature_pyramid import FeaturePyramid
 from allencv.modules.im2im_encoders import Im2ImEncoder
 from allencv.modules.pretrained import build_torchvision_model
@@ -302,11 +301,8 @@ class ObjectDetector(VisionModel):
 
     def _mean_losses(self) -> Dict[str, float]:
         """Each loss term's mean over the training batches of every process since the last reset."""
-        gathered = [(self._loss_sums, self._loss_batches)]
-        if is_distributed():
-            # Objects, not a tensor: a process that has run no batch yet has no loss names.
-            gathered = [None] * dist.get_world_size()
-            dist.all_gather_object(gathered, (self._loss_sums, self._loss_batches))
+        # Objects, not a tensor: a process that has run no batch yet has no loss names.
+        gathered = gather_from_processes((self._loss_sums, self._loss_batches))
         batches = sum(count for _, count in gathered)
         sums: Dict[str, float] = {}
         for loss_sums, _ in gathered:

@@ -4,10 +4,10 @@ from typing import Any, Dict, List, Optional
 
 import numpy
 import torch
-import torch.distributed as dist
 from allennlp.training.metrics.metric import Metric
 
 from allencv.optional_dependencies import import_optional
+from allencv.training.metrics.gathering import gather_from_processes
 
 Target = Dict[str, torch.Tensor]
 
@@ -62,11 +62,7 @@ class MaskAveragePrecision(Metric):
             })
 
     def get_metric(self, reset: bool = False) -> Dict[str, float]:
-        images = self._images
-        if dist.is_available() and dist.is_initialized():
-            gathered: List[List[Dict[str, Any]]] = [[] for _ in range(dist.get_world_size())]
-            dist.all_gather_object(gathered, images)
-            images = [image for worker_images in gathered for image in worker_images]
+        images = [image for process_images in gather_from_processes(self._images) for image in process_images]
         metrics = self._evaluate(images)
         if reset:
             self.reset()

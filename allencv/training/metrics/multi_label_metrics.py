@@ -1,10 +1,10 @@
 from typing import Dict, List, Optional
 
 import torch
-import torch.distributed as dist
 from allennlp.training.metrics.metric import Metric
 
 from allencv.optional_dependencies import import_optional
+from allencv.training.metrics.gathering import gather_from_processes
 
 
 @Metric.register("multi_label")
@@ -54,12 +54,9 @@ class MultiLabelMetrics(Metric):
         self._gold.append(gold_labels.long().cpu())
 
     def get_metric(self, reset: bool = False) -> Dict[str, float]:
-        probs, gold = self._probs, self._gold
-        if dist.is_available() and dist.is_initialized():
-            gathered: List[List[List[torch.Tensor]]] = [[] for _ in range(dist.get_world_size())]
-            dist.all_gather_object(gathered, [probs, gold])
-            probs = [batch for worker_probs, _ in gathered for batch in worker_probs]
-            gold = [batch for _, worker_gold in gathered for batch in worker_gold]
+        gathered = gather_from_processes((self._probs, self._gold))
+        probs = [batch for process_probs, _ in gathered for batch in process_probs]
+        gold = [batch for _, process_gold in gathered for batch in process_gold]
         if not probs:
             return {"mAP": 0.0, "micro_f1": 0.0, "macro_f1": 0.0}
         functional = import_optional("torchmetrics.functional.classification", "MultiLabelMetrics")
