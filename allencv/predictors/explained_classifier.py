@@ -1,5 +1,3 @@
-import itertools
-from pathlib import Path
 from typing import List, Optional
 
 import PIL.Image
@@ -10,6 +8,7 @@ from allennlp.models import Model
 from allennlp.nn.util import move_to_device
 
 from allencv.predictors.image_predictor import ImagePredictor, same_size_groups
+from allencv.predictors.overlay_folder import OverlayFolder
 
 
 class ExplainedClassifierPredictor(ImagePredictor):
@@ -54,10 +53,7 @@ class ExplainedClassifierPredictor(ImagePredictor):
             from allencv.interpret import GradCam
 
             self._grad_cam = GradCam(model)
-        self.overlay_dir = Path(overlay_dir) if overlay_dir else None
-        if self.overlay_dir is not None:
-            self.overlay_dir.mkdir(parents=True, exist_ok=True)
-        self._overlay_numbers = itertools.count()
+        self.overlay_dir = OverlayFolder(overlay_dir) if overlay_dir else None
 
     def predict_instance(self, instance: Instance) -> JsonDict:
         return self.predict_batch_instance([instance])[0]
@@ -88,7 +84,4 @@ class ExplainedClassifierPredictor(ImagePredictor):
                 output["heatmap"] = heatmap_png(cam)
                 output["cam_overlay"] = png_base64(picture)
                 if self.overlay_dir is not None:
-                    stem = Path(output["image_path"]).stem if output.get("image_path") else "image"
-                    path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}_cam.png"
-                    picture.save(path)
-                    output["overlay_path"] = str(path)
+                    output["overlay_path"] = self.overlay_dir.save(picture, output.get("image_path"), suffix="_cam")

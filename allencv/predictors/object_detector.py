@@ -1,5 +1,3 @@
-import itertools
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import PIL.Image
@@ -15,6 +13,7 @@ from torchvision.utils import draw_bounding_boxes, draw_keypoints, draw_segmenta
 
 from allencv.optional_dependencies import import_optional
 from allencv.predictors.image_predictor import ImagePredictor
+from allencv.predictors.overlay_folder import OverlayFolder
 
 #: Box colours, one per label (cycled by vocabulary index).
 PALETTE = ["red", "lime", "blue", "yellow", "magenta", "cyan", "orange", "white"]
@@ -63,10 +62,7 @@ class ObjectDetectorPredictor(ImagePredictor):
     ) -> None:
         super().__init__(model, dataset_reader, frozen)
         self.score_threshold = score_threshold
-        self.overlay_dir = Path(overlay_dir) if overlay_dir else None
-        if self.overlay_dir is not None:
-            self.overlay_dir.mkdir(parents=True, exist_ok=True)
-        self._overlay_numbers = itertools.count()
+        self.overlay_dir = OverlayFolder(overlay_dir) if overlay_dir else None
 
     def predict_instance(self, instance: Instance) -> JsonDict:
         return self.predict_batch_instance([instance])[0]
@@ -102,10 +98,7 @@ class ObjectDetectorPredictor(ImagePredictor):
         if output["boxes"]:
             texts = [f"{label} {score:.2f}" for label, score in zip(output["labels"], output["scores"])]
             draw_labels(overlay, output["boxes"], texts, [PALETTE[index % len(PALETTE)] for index in output["label_ids"]])
-        stem = Path(output["image_path"]).stem if output.get("image_path") else "image"
-        path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
-        overlay.save(path)
-        return str(path)
+        return self.overlay_dir.save(overlay, output.get("image_path"))
 
 
 def draw_masks(image: torch.Tensor, masks: List[JsonDict], colours: List[str]) -> torch.Tensor:

@@ -1,7 +1,5 @@
 import base64
 import io
-import itertools
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy
@@ -21,6 +19,7 @@ from allencv.data.dataset_readers.semantic_segmentation_directory import voc_pal
 from allencv.data.image_loading import ImageSource
 from allencv.optional_dependencies import import_optional
 from allencv.predictors.image_predictor import ImagePredictor, decode_base64_image
+from allencv.predictors.overlay_folder import OverlayFolder
 
 MASK_FORMATS = ("png", "rle")
 
@@ -79,12 +78,9 @@ class SemanticSegmentationPredictor(ImagePredictor):
         if mask_format not in MASK_FORMATS:
             raise ConfigurationError(f"mask_format must be one of {MASK_FORMATS}, got {mask_format!r}.")
         self.mask_format = mask_format
-        self.overlay_dir = Path(overlay_dir) if overlay_dir else None
-        if self.overlay_dir is not None:
-            self.overlay_dir.mkdir(parents=True, exist_ok=True)
+        self.overlay_dir = OverlayFolder(overlay_dir) if overlay_dir else None
         self.overlay = overlay or self.overlay_dir is not None
         self.alpha = alpha
-        self._overlay_numbers = itertools.count()
         self.palette = voc_palette()
 
     def predict(self, image: ImageSource) -> JsonDict:
@@ -142,16 +138,10 @@ class SemanticSegmentationPredictor(ImagePredictor):
         if self.overlay_dir is not None:
             drawn = self._overlay(metadata["original_image"], mask, present)
             legend = [(class_names[index], self.palette[index]) for index in present]
-            result["overlay_path"] = self._write_overlay(with_legend(drawn, legend), result.get("image_path"))
+            result["overlay_path"] = self.overlay_dir.save(with_legend(drawn, legend), result.get("image_path"))
         elif self.overlay:
             result["overlay"] = _png_base64(self._overlay(metadata["original_image"], mask, present))
         return result
-
-    def _write_overlay(self, image: PIL.Image.Image, image_path: Optional[str]) -> str:
-        stem = Path(image_path).stem if image_path else "image"
-        path = self.overlay_dir / f"{next(self._overlay_numbers):05d}_{stem}.png"
-        image.save(path)
-        return str(path)
 
     def _encode_mask(self, mask: torch.Tensor, names: List[str], indices: List[int]) -> Any:
         if self.mask_format == "rle":
