@@ -33,9 +33,14 @@ def train_on_shapes(
     config: Path = REPO_ROOT / "training_config" / "faster_rcnn.jsonnet",
     seed: int = 0,
     extra_overrides: Optional[Dict] = None,
+    shapes_options: Optional[Dict] = None,
 ) -> Dict[str, float]:
-    """Trains `config` on fresh shapes data with `allennlp train`; its metrics plus `seconds`."""
-    files = write_shapes_dataset(str(workdir / "shapes"), {"train": num_train, "valid": num_valid}, size=size, seed=seed)
+    """
+    Trains `config` on fresh shapes data (`write_shapes_dataset` with `shapes_options`) with
+    `allennlp train`; its metrics plus `seconds` and `valid_file`.
+    """
+    files = write_shapes_dataset(str(workdir / "shapes"), {"train": num_train, "valid": num_valid}, size=size, seed=seed,
+                                 **(shapes_options or {}))
     # allennlp merges dotted keys into the config; a nested dict would replace the whole entry.
     overrides = {"trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
                  "random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed, **(extra_overrides or {})}
@@ -49,6 +54,7 @@ def train_on_shapes(
     )
     metrics = json.loads((workdir / "run" / "metrics.json").read_text())
     metrics["seconds"] = time.perf_counter() - start
+    metrics["valid_file"] = files["valid"]
     return metrics
 
 

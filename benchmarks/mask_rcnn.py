@@ -14,18 +14,14 @@ mAP over that baseline's.
 """
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Dict
 
 
 import torch
 
-from allencv.datasets.detection_shapes import write_shapes_dataset
+from benchmarks import detection_map
 from benchmarks.common import REPO_ROOT
 
 TARGET_MASK_MAP_50 = 0.8
@@ -35,24 +31,11 @@ CONFIG = REPO_ROOT / "training_config" / "mask_rcnn.jsonnet"
 def train_on_shapes(workdir: Path, num_train: int, num_valid: int, size: int, epochs: int, touching: float,
                     seed: int = 0) -> Dict[str, float]:
     """Trains `mask_rcnn.jsonnet` on fresh shapes with `allennlp train`; its metrics plus `seconds`."""
-    files = write_shapes_dataset(str(workdir / "shapes"), {"train": num_train, "valid": num_valid}, size=size,
-                                 min_side=size // 5, max_side=size * 7 // 16, seed=seed, touching=touching)
-    # allennlp merges dotted keys into the config; a nested dict would replace the whole entry.
-    overrides = {"trainer.num_epochs": epochs, "trainer.learning_rate_scheduler.t_initial": epochs,
-                 "model.min_size": size, "model.max_size": size,
-                 "random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed}
-    env = {**os.environ, "TRAIN_PATH": files["train"], "VALIDATION_PATH": files["valid"],
-           "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "allennlp", "train", str(CONFIG), "-s", str(workdir / "run"),
-         "--include-package", "allencv", "-o", json.dumps(overrides)],
-        env=env, check=True, cwd=REPO_ROOT,
+    return detection_map.train_on_shapes(
+        workdir, num_train, num_valid, size, epochs, CONFIG, seed,
+        extra_overrides={"model.min_size": size, "model.max_size": size},
+        shapes_options={"min_side": size // 5, "max_side": size * 7 // 16, "touching": touching},
     )
-    metrics = json.loads((workdir / "run" / "metrics.json").read_text())
-    metrics["seconds"] = time.perf_counter() - start
-    metrics["valid_file"] = files["valid"]
-    return metrics
 
 
 def box_mask_baseline(archive: Path, valid_file: str) -> Dict[str, float]:
