@@ -8,8 +8,8 @@
 //   python -m benchmarks.fashion_mnist --config training_config/fashion_mnist_fast.jsonnet \
 //     --data data/fashion_mnist --output runs/fmnist_fast
 //
-// Not yet timed to accuracy (goal: >= 94% test accuracy in <= 15 minutes on 2 cores); see
-// tutorials/classification_recipes.md for the attempt and the cost per step. small_cnn_from_scratch's
+// Timed to accuracy on 2 idle cores: 93.53% test accuracy after 11 minutes (goal: >= 94% in <= 15); see
+// tutorials/classification_recipes.md for the runs and the cost per step. small_cnn_from_scratch's
 // 94.28% took 49 minutes.
 local size = 28;
 local normalize = { type: "normalize", mean: [0.286, 0.286, 0.286], std: [0.353, 0.353, 0.353] };
