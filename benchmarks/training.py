@@ -3,9 +3,9 @@ Training images/s on the path users run, `allennlp train CONFIG -s DIR` with a s
 config (AllenCV's reader, `torch` loader, `basic_image_classifier` with `pretrained_resnet`
 resnet18, Adam, and the default checkpoint every epoch), against a plain torchvision loop
 (`ImageFolder` + `DataLoader`, `torchvision.models.resnet18`, Adam, no checkpoints) in the same
-run. The sides alternate, each run starts afresh, and each side's second epoch is timed: for
-`allennlp train`, from its `metrics_epoch_N.json` (the epoch and the checkpoint before it), for
-the plain loop, its wall time.
+run. The sides alternate, each run is a fresh process (`benchmarks.plain_training` for the plain
+loop), and each side's second epoch is timed: for `allennlp train`, from its `metrics_epoch_N.json`
+(the epoch and the checkpoint before it), for the plain loop, its wall time.
 
     python -m benchmarks.training --case compute  --workers 0,2 --runs 5   # resnet18, 224 px crops of 300-500 px JPEGs
     python -m benchmarks.training --case overhead --workers 0,2 --runs 5   # resnet18, 10 classes of 32 px PNGs
@@ -16,6 +16,9 @@ same `allennlp train` with allennlp's own `Checkpointer`, which writes on the tr
 `--channels-last 1` and `--bf16 1` time those resnet18 options on both sides. `--compare PATH` adds
 a side that runs `allennlp train` with the `allencv` package in the folder PATH, e.g. an older
 commit's (`git archive COMMIT allencv | tar -x -C PATH`), for a paired before/after.
+`--no-checkpoints 1` adds `allennlp train` without its checkpoint every epoch (a diagnostic: what
+the checkpoint costs; allennlp's trainer still saves `best.th` after each epoch). `--plain-kept-memory 1` adds the plain loop under the glibc malloc thresholds that `allennlp train`
+gets from AllenCV (`allencv/training/memory_reuse.py`): what that setting is worth on its own.
 
 Besides wall-clock images/s, each side reports images per CPU second over the same span (the
 process's threads and its reaped loader workers, from `os.times()`; for `allennlp train` through
@@ -27,30 +30,20 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
-import torch
-import torchvision
 from allennlp.training.callbacks import TrainerCallback
 from torchvision import datasets
-from torchvision.transforms import v2
 
 from benchmarks.common import (
-    IMAGENET_MEAN, IMAGENET_STD, REPO_ROOT, arguments, rate_after_first_epoch, report, train_plain,
+    IMAGENET_MEAN, IMAGENET_STD, REPO_ROOT, arguments, cpu_seconds, rate_after_first_epoch, report,
     write_digits_folder, write_jpeg_folder,
 )
 
 EPOCHS = 2
 BENCHMARKS_PATH = Path(__file__).resolve().parent.parent  # where `benchmarks` is importable from
 CPU_TIMES = "epoch_cpu_seconds.json"
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process's threads and of its children that have ended (the loader's workers)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
 
 
 @TrainerCallback.register("epoch_cpu_time")
@@ -63,7 +56,7 @@ class EpochCpuTime(TrainerCallback):
         path.write_text(json.dumps(times + [cpu_seconds()]))
 
 
-def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> Dict:
+def allennlp_config(args, root: Path, workers: int, checkpointer: Optional[Dict] = None) -> Dict:
     """The experiment a user writes for this folder (see training_config/image_classifier.jsonnet)."""
     normalize = {"type": "normalize", "mean": IMAGENET_MEAN, "std": IMAGENET_STD}
     crop = [{"type": "random_resized_crop", "size": args.size}, {"type": "horizontal_flip"}]
@@ -75,7 +68,7 @@ def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> D
     trainer = {"optimizer": {"type": "adam", "lr": 1e-3}, "num_epochs": EPOCHS, "cuda_device": -1,
                "callbacks": [{"type": "epoch_cpu_time"}]}
     if checkpointer:
-        trainer["checkpointer"] = {"type": checkpointer}
+        trainer["checkpointer"] = checkpointer
     return {
         "dataset_reader": {
             "type": "image_classification_directory",
@@ -93,19 +86,24 @@ def allennlp_config(args, root: Path, workers: int, checkpointer: str = "") -> D
     }
 
 
-def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: str = "", allencv: Path = REPO_ROOT):
+def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: Optional[Dict] = None,
+                  allencv: Path = REPO_ROOT):
     config = Path(tempfile.mkdtemp(dir=args.data)) / "experiment.json"
     config.write_text(json.dumps(allennlp_config(args, root, workers, checkpointer), indent=2))
 
+    # `allennlp` puts site-packages first on `sys.path` (where fairscale installs a `benchmarks`
+    # package of its own) and `--include-package` then "." before it: so the run's working folder
+    # holds the `allencv` to time and this checkout's `benchmarks` (the callback below).
+    workdir = config.parent
+    for package, folder in (("allencv", allencv), ("benchmarks", BENCHMARKS_PATH)):
+        (workdir / package).symlink_to(folder.resolve() / package, target_is_directory=True)
+
     def run() -> Tuple[float, float]:
         serialization_dir = Path(tempfile.mkdtemp(dir=args.data)) / "run"
-        # `allencv` first, then this checkout's benchmarks (the callback); allencv/ of this checkout
-        # is not importable through the benchmarks path alone.
         finished = subprocess.run(
             [sys.executable, "-m", "allennlp", "train", str(config), "-s", str(serialization_dir),
              "--include-package", "allencv", "--include-package", "benchmarks.training"],
-            cwd=allencv, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(allencv), str(BENCHMARKS_PATH)])},
-            capture_output=True, text=True,
+            cwd=workdir, env={**os.environ, "PYTHONPATH": str(workdir)}, capture_output=True, text=True,
         )
         if finished.returncode != 0:
             raise RuntimeError(f"allennlp train {config} failed:\n{finished.stderr[-3000:]}")
@@ -115,45 +113,31 @@ def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: str
     return run
 
 
-def plain_side(args, root: Path, workers: int, labels: int):
-    steps = [v2.PILToTensor()]
-    if args.case == "compute":
-        steps += [v2.RandomResizedCrop(args.size), v2.RandomHorizontalFlip()]
-    transform = v2.Compose(steps + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+def plain_side(args, root: Path, workers: int, kept_memory: bool = False):
+    """`benchmarks.plain_training` in a fresh process; with `kept_memory`, under AllenCV's malloc thresholds."""
+    command = [sys.executable, "-m", "benchmarks.plain_training", "--folder", str(root), "--case", args.case,
+               "--size", str(args.size), "--batch-size", str(args.batch_size), "--workers", str(workers),
+               "--threads", str(args.threads), "--epochs", str(EPOCHS), "--channels-last", str(args.channels_last),
+               "--bf16", str(args.bf16)]
+    env = {**os.environ, "PYTHONPATH": str(BENCHMARKS_PATH)}
+    if kept_memory:
+        from allencv.training.memory_reuse import MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES
+
+        env.update(MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD_BYTES), MALLOC_TRIM_THRESHOLD_=str(TRIM_THRESHOLD_BYTES))
 
     def run() -> Tuple[float, float]:
-        loader = torch.utils.data.DataLoader(datasets.ImageFolder(str(root), transform=transform),
-                                             batch_size=args.batch_size, shuffle=True, num_workers=workers)
-        network = torchvision.models.resnet18(num_classes=labels)
-        if args.channels_last:
-            network = network.to(memory_format=torch.channels_last)
-        optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
-        epoch = _plain_epoch(args, network, loader, optimizer)
-        for _ in range(EPOCHS - 1):
-            start, start_cpu = time.perf_counter(), cpu_seconds()
-            images = epoch()
-            seconds, cpu = time.perf_counter() - start, cpu_seconds() - start_cpu
-        return images / seconds, images / cpu
+        finished = subprocess.run(command, env=env, capture_output=True, text=True)
+        if finished.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr[-3000:]}")
+        rates = json.loads(finished.stdout.strip().splitlines()[-1])
+        return rates["images_per_second"], rates["images_per_cpu_second"]
 
     return run
 
 
-def _plain_epoch(args, network, loader, optimizer) -> Callable[[], int]:
-    def epoch() -> int:
-        batches = ((images.contiguous(memory_format=torch.channels_last), labels) for images, labels in loader) \
-            if args.channels_last else loader
-        if not args.bf16:
-            return train_plain(network, batches, optimizer)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return train_plain(network, batches, optimizer)
-
-    epoch()  # the untimed first epoch, as on the allennlp side
-    return epoch
-
-
 def main() -> None:
     args = arguments(__doc__, case="compute", images=0, batch_size=0, size=224, workers="0,2", folder="",
-                     checkpointers=0, channels_last=0, bf16=0, compare="")
+                     checkpointers=0, no_checkpoints=0, channels_last=0, bf16=0, compare="", plain_kept_memory=0)
     defaults = {"compute": (64, 16), "overhead": (2000, 64)}[args.case]
     args.images = args.images or defaults[0]
     args.batch_size = args.batch_size or defaults[1]
@@ -170,12 +154,17 @@ def main() -> None:
     for workers in (int(count) for count in args.workers.split(",")):
         sides = {"allennlp train": allennlp_side(args, root, images, workers)}
         if args.compare:
-            sides[f"allennlp train, {args.compare}"] = allennlp_side(args, root, images, workers,
-                                                                   allencv=Path(args.compare).resolve())
+            sides[f"allennlp train, {args.compare}"] = allennlp_side(
+                args, root, images, workers, allencv=Path(args.compare).resolve())
         if args.checkpointers:
-            sides["allennlp train, allennlp's Checkpointer"] = allennlp_side(args, root, images, workers,
-                                                                             checkpointer="default")
-        sides["plain torchvision loop"] = plain_side(args, root, workers, labels)
+            sides["allennlp train, allennlp's Checkpointer"] = allennlp_side(
+                args, root, images, workers, checkpointer={"type": "default"})
+        if args.no_checkpoints:
+            sides["allennlp train, no checkpoints"] = allennlp_side(
+                args, root, images, workers, checkpointer={"type": "atomic", "save_completed_epochs": False})
+        if args.plain_kept_memory:
+            sides["plain loop, kept memory"] = plain_side(args, root, workers, kept_memory=True)
+        sides["plain torchvision loop"] = plain_side(args, root, workers)
         rates: Dict[str, List[float]] = {name: [] for name in sides}
         cpu_rates: Dict[str, List[float]] = {name: [] for name in sides}
         for _ in range(args.runs):  # alternating, so load on the machine hits every side alike

@@ -2,6 +2,7 @@ from allencv.training import callbacks, learning_rate_schedulers, metrics  # noq
 from allencv.training.checkpoint_loading import allow_numpy_scalars_in_checkpoints
 from allencv.training.checkpointer import AtomicCheckpointer, make_atomic_checkpointing_the_default  # noqa: F401
 from allencv.training.log_levels import quieten_allennlp_logs
+from allencv.training.memory_reuse import keep_freed_memory_when_training_starts
 from allencv.training.serialization_dir import advise_recover_or_force
 from allencv.training.skipped_epochs import log_skipped_epochs_as_skipped
 from allencv.training.trainer_checks import check_trainer_settings_when_trainers_are_built
@@ -12,3 +13,4 @@ quieten_allennlp_logs()
 check_trainer_settings_when_trainers_are_built()
 advise_recover_or_force()
 log_skipped_epochs_as_skipped()
+keep_freed_memory_when_training_starts()
