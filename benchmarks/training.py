@@ -17,7 +17,8 @@ same `allennlp train` with allennlp's own `Checkpointer`, which writes on the tr
 a side that runs `allennlp train` with the `allencv` package in the folder PATH, e.g. an older
 commit's (`git archive COMMIT allencv | tar -x -C PATH`), for a paired before/after.
 `--no-checkpoints 1` adds `allennlp train` without its checkpoint every epoch (a diagnostic: what
-the checkpoint costs; allennlp's trainer still saves `best.th` after each epoch). `--plain-kept-memory 1` adds the plain loop under the glibc malloc thresholds that `allennlp train`
+the checkpoint costs; allennlp's trainer still saves `best.th` after each epoch).
+`--plain-kept-memory 1` adds the plain loop under the glibc malloc thresholds that `allennlp train`
 gets from AllenCV (`allencv/training/memory_reuse.py`): what that setting is worth on its own.
 
 Besides wall-clock images/s, each side reports images per CPU second over the same span (the
@@ -121,6 +122,8 @@ def plain_side(args, root: Path, workers: int, kept_memory: bool = False):
                "--bf16", str(args.bf16)]
     env = {**os.environ, "PYTHONPATH": str(BENCHMARKS_PATH)}
     if kept_memory:
+        # Imported here: `allennlp train --include-package benchmarks.training` also imports this
+        # module, next to a `--compare` allencv that may predate memory_reuse.
         from allencv.training.memory_reuse import MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES
 
         env.update(MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD_BYTES), MALLOC_TRIM_THRESHOLD_=str(TRIM_THRESHOLD_BYTES))

@@ -65,6 +65,7 @@ def keep_freed_memory_for_reuse() -> bool:
 
 
 def keep_freed_memory_when_training_starts() -> None:
+    """Wraps `GradientDescentTrainer.train` so that each run first calls `keep_freed_memory_for_reuse`; idempotent."""
     original = GradientDescentTrainer.train
     if getattr(original, "keeps_freed_memory", False):
         return
