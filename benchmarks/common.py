@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Sequence
 
 import numpy
 import PIL.Image
+import psutil
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -71,9 +72,21 @@ def train_plain(model: torch.nn.Module, loader, optimizer) -> int:
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process's threads and of its children that have ended (the loader's workers)."""
+    """CPU time of this process's threads and of its children (the loader's workers), ended or alive."""
     times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    return times.user + times.system + times.children_user + times.children_system + live_children_cpu_seconds()
+
+
+def live_children_cpu_seconds() -> float:
+    """CPU time of this process's children that are still running (e.g. persistent loader workers)."""
+    total = 0.0
+    for child in psutil.Process().children():
+        try:
+            times = child.cpu_times()
+        except psutil.Error:  # it ended meanwhile, and is counted in os.times() once reaped
+            continue
+        total += times.user + times.system
+    return total
 
 
 def images_per_second(run: Callable[[], int]) -> float:

@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224, help="crop size of the compute case")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--persistent-workers", type=int, default=0, help="keep the workers between epochs")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--epochs", type=int, default=2, help="the first is not timed")
     parser.add_argument("--channels-last", type=int, default=0)
@@ -36,7 +37,8 @@ def main() -> None:
         steps += [v2.RandomResizedCrop(args.size), v2.RandomHorizontalFlip()]
     transform = v2.Compose(steps + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
     dataset = datasets.ImageFolder(args.folder, transform=transform)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
+                                         persistent_workers=bool(args.persistent_workers and args.workers))
     network = torchvision.models.resnet18(num_classes=len(dataset.classes))
     if args.channels_last:
         network = network.to(memory_format=torch.channels_last)

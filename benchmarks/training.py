@@ -20,11 +20,14 @@ commit's (`git archive COMMIT allencv | tar -x -C PATH`), for a paired before/af
 the checkpoint costs; allennlp's trainer still saves `best.th` after each epoch).
 `--plain-kept-memory 1` adds the plain loop under the glibc malloc thresholds that `allennlp train`
 gets from AllenCV (`allencv/training/memory_reuse.py`): what that setting is worth on its own.
+`--plain-persistent-workers 1` adds the plain loop with `persistent_workers=True`, the `torch`
+loader's default (torch's is a new fork of the process every epoch, see the loader's docstring).
 
 Besides wall-clock images/s, each side reports images per CPU second over the same span (the
-process's threads and its reaped loader workers, from `os.times()`; for `allennlp train` through
-the `epoch_cpu_time` callback below): on a machine that other jobs load, CPU time changes much less
-than wall time. Run with `OMP_NUM_THREADS=1` to keep idle-spinning intra-op threads out of it.
+process's threads and its loader workers, ended or alive: `benchmarks.common.cpu_seconds`; for
+`allennlp train` through the `epoch_cpu_time` callback below): on a machine that other jobs load,
+CPU time changes much less than wall time. Run with `OMP_NUM_THREADS=1` to keep idle-spinning
+intra-op threads out of it.
 """
 import json
 import os
@@ -114,12 +117,12 @@ def allennlp_side(args, root: Path, images: int, workers: int, checkpointer: Opt
     return run
 
 
-def plain_side(args, root: Path, workers: int, kept_memory: bool = False):
+def plain_side(args, root: Path, workers: int, kept_memory: bool = False, persistent_workers: bool = False):
     """`benchmarks.plain_training` in a fresh process; with `kept_memory`, under AllenCV's malloc thresholds."""
     command = [sys.executable, "-m", "benchmarks.plain_training", "--folder", str(root), "--case", args.case,
                "--size", str(args.size), "--batch-size", str(args.batch_size), "--workers", str(workers),
                "--threads", str(args.threads), "--epochs", str(EPOCHS), "--channels-last", str(args.channels_last),
-               "--bf16", str(args.bf16)]
+               "--bf16", str(args.bf16), "--persistent-workers", str(int(persistent_workers))]
     env = {**os.environ, "PYTHONPATH": str(BENCHMARKS_PATH)}
     if kept_memory:
         # Imported here: `allennlp train --include-package benchmarks.training` also imports this
@@ -140,7 +143,8 @@ def plain_side(args, root: Path, workers: int, kept_memory: bool = False):
 
 def main() -> None:
     args = arguments(__doc__, case="compute", images=0, batch_size=0, size=224, workers="0,2", folder="",
-                     checkpointers=0, no_checkpoints=0, channels_last=0, bf16=0, compare="", plain_kept_memory=0)
+                     checkpointers=0, no_checkpoints=0, channels_last=0, bf16=0, compare="", plain_kept_memory=0,
+                     plain_persistent_workers=0)
     defaults = {"compute": (64, 16), "overhead": (2000, 64)}[args.case]
     args.images = args.images or defaults[0]
     args.batch_size = args.batch_size or defaults[1]
@@ -167,6 +171,8 @@ def main() -> None:
                 args, root, images, workers, checkpointer={"type": "atomic", "save_completed_epochs": False})
         if args.plain_kept_memory:
             sides["plain loop, kept memory"] = plain_side(args, root, workers, kept_memory=True)
+        if args.plain_persistent_workers and workers:
+            sides["plain loop, persistent workers"] = plain_side(args, root, workers, persistent_workers=True)
         sides["plain torchvision loop"] = plain_side(args, root, workers)
         rates: Dict[str, List[float]] = {name: [] for name in sides}
         cpu_rates: Dict[str, List[float]] = {name: [] for name in sides}

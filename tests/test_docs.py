@@ -70,6 +70,7 @@ NOT_RUN: Dict[Tuple[str, str], str] = {
     ("tutorials/images_and_text.md", "python -m benchmarks.caption_match --data data/caption_match_small --output runs/caption_match_bench \\"): _BENCH,
     ("tutorials/performance.md", "python -m benchmarks.training --case overhead --workers 0,2 --runs 5 --checkpointers 1"): _BENCH,
     ("tutorials/performance.md", "OMP_NUM_THREADS=1 python -m benchmarks.training --case overhead --workers 0,2 --runs 5 --plain-kept-memory 1"): _BENCH,
+    ("tutorials/performance.md", "OMP_NUM_THREADS=1 python -m benchmarks.training --case compute --workers 2 --runs 5 --plain-kept-memory 1 --plain-persistent-workers 1"): _BENCH,
     ("tutorials/shards.md", "python -m allencv.datasets.to_shards data/train shards/train --shard-size 1000"): "tests/test_shards_tutorial.py runs its conversions and trains its config",
     ("tutorials/shards.md", "# on node 0, then on node 1 with --node-rank 1"): "needs two machines; tests/test_multi_node_training.py runs two nodes on loopback",
     ("tutorials/evaluation.md", "python -m benchmarks.batch_prediction --batch-size 32 --runs 3"): _BENCH,

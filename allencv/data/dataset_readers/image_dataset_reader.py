@@ -41,8 +41,9 @@ class ImageDatasetReader(DatasetReader):
         later epochs skip decoding them; the `transforms`, random ones included, still run afresh
         on every read. For datasets that fit (Fashion-MNIST's 55,000 training images take 125
         MiB). The cache belongs to the process that reads: the main process with the `torch`
-        loader's `num_workers: 0`, or each worker with `persistent_workers: true` (each caching
-        the images it reads, so up to `num_workers` times the memory); new workers start empty.
+        loader's `num_workers: 0`, or each of its workers, which persist between epochs by default
+        (each caching the images it reads, so up to `num_workers` times the memory; with
+        `persistent_workers: false` every epoch's new workers start empty).
     max_instances : `int`, optional
         Read at most this many instances (see allennlp's `DatasetReader`).
     """

@@ -1,8 +1,9 @@
 """`TorchDataLoader`: allennlp's batching semantics, with every instance read once per epoch."""
 import collections
 import logging
+import os
 from pathlib import Path
-from typing import List
+from typing import List, Set
 
 import pytest
 import torch
@@ -131,6 +132,30 @@ def test_repeated_multi_worker_epochs_do_not_hang(images, persistent_workers):
             next(iter(loader))  # an epoch abandoned after one batch must not leave workers stuck
         else:
             assert_each_image_once(epoch_paths(loader))
+
+
+class PidRecordingReader(ImageClassificationDirectoryReader):
+    """Notes in each instance's metadata the process that read it."""
+
+    def item_to_instance(self, item):
+        instance = super().item_to_instance(item)
+        if instance is not None:
+            instance["metadata"].metadata["pid"] = os.getpid()
+        return instance
+
+
+def reading_processes(loader: DataLoader) -> Set[int]:
+    return {item["pid"] for batch in loader for item in batch["metadata"]}
+
+
+@pytest.mark.timeout(120)
+def test_workers_persist_between_epochs_by_default(images):
+    loader = make_loader(images, PidRecordingReader(), batch_size=2, shuffle=True, num_workers=2)
+    first = reading_processes(loader)
+    assert len(first) == 2 and os.getpid() not in first
+    assert reading_processes(loader) == first  # the same two workers: no fork of the trainer per epoch
+    fresh = make_loader(images, PidRecordingReader(), batch_size=2, num_workers=2, persistent_workers=False)
+    assert reading_processes(fresh).isdisjoint(reading_processes(fresh))
 
 
 def test_batches_per_epoch_continues_where_the_last_epoch_stopped(images):
