@@ -60,6 +60,8 @@ MODEL_BLOCKS = [
 _PETS = "needs the Kaggle cats-and-dogs download (data/PetImages); the same commands run on the digits in test_digits_evaluation_tutorial"
 _LABELME = "needs the labelme example files under /usr/share/doc/labelme-examples"
 _BENCH = "a benchmark (minutes); run by hand, see benchmarks/"
+_FASHION = ("trains on Fashion-MNIST for 13 to 90 minutes; tests/test_training_configs.py trains each config for a batch, "
+            "tests/training/test_fashion_mnist_fast.py trains and evaluates a shrunk copy, tests/datasets/test_fashion_mnist.py checks the splits")
 _SERVER = "starts a long-running server; the service is tested through its app in tests/service"
 NOT_RUN: Dict[Tuple[str, str], str] = {
     ("README.md", "make demo"): "reinstalls the venv; CI runs `make test`, and scripts/demo.sh's steps are the digits chain",
@@ -74,6 +76,10 @@ NOT_RUN: Dict[Tuple[str, str], str] = {
     ("tutorials/shards.md", "python -m allencv.datasets.to_shards data/train shards/train --shard-size 1000"): "tests/test_shards_tutorial.py runs its conversions and trains its config",
     ("tutorials/shards.md", "# on node 0, then on node 1 with --node-rank 1"): "needs two machines; tests/test_multi_node_training.py runs two nodes on loopback",
     ("tutorials/evaluation.md", "python -m benchmarks.batch_prediction --batch-size 32 --runs 3"): _BENCH,
+    ("tutorials/classification_recipes.md", "python -m benchmarks.fashion_mnist --data data/fashion_mnist --output runs/fmnist [--epochs N]"): _FASHION,
+    ("tutorials/classification_recipes.md", "python -m benchmarks.fashion_mnist --config training_config/fashion_mnist_fast.jsonnet \\"): _FASHION,
+    ("tutorials/classification_recipes.md", "python -m benchmarks.fashion_mnist --config training_config/fashion_mnist_wide.jsonnet \\"): _FASHION,
+    ("tutorials/classification_recipes.md", "python -m benchmarks.fashion_mnist --config training_config/fashion_mnist_full.jsonnet \\"): _FASHION,
     ("tutorials/classification_recipes.md", "python -c 'from allencv.modules.efficientnet_lite import save_timm_checkpoint"): "needs a small image folder and trains for minutes; tests/test_training_configs.py trains the config, tests/modules/test_efficientnet_lite.py checks the checkpoint",
     ("tutorials/evaluation.md", "python -m benchmarks.cam_localisation --data data/squares --output runs/cam_localisation"): "a benchmark (minutes); tests/interpret/test_cam_localisation.py checks a small version",
     ("tutorials/image_classification.md", "export ALLENCV_DIR=$(pwd)"): "runs `make install`, which reinstalls the venv",

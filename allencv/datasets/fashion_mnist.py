@@ -2,7 +2,8 @@
 Fashion-MNIST (70,000 28x28 greyscale images of 10 kinds of clothing), from Debian's
 `dataset-fashion-mnist` package's IDX files, written out as image folders:
 `<root>/<split>/<class name>/<index>.png` with splits `train` (the first 55,000 training images
-by a seeded stratified split), `valid` (the other 5,000) and `test` (the official 10,000).
+by a seeded stratified split), `valid` (the other 5,000), `train_all` (all 60,000 training images,
+for a final run without validation) and `test` (the official 10,000).
 
     apt-get install dataset-fashion-mnist
     python -m allencv.datasets.fashion_mnist data/fashion_mnist
@@ -41,7 +42,7 @@ def load_split(source: Path, prefix: str) -> Tuple[numpy.ndarray, numpy.ndarray]
 
 
 def write_fashion_mnist_folders(root: str, source: str = DEBIAN_DIR, seed: int = 0) -> Dict[str, int]:
-    """Writes train/valid/test PNG folders under `root`; returns the number of images per split."""
+    """Writes train/valid/train_all/test PNG folders under `root`; returns the number of images per split."""
     train_images, train_labels = load_split(Path(source), "train")
     test_images, test_labels = load_split(Path(source), "t10k")
     rng = numpy.random.default_rng(seed)
@@ -52,11 +53,13 @@ def write_fashion_mnist_folders(root: str, source: str = DEBIAN_DIR, seed: int =
     splits = {
         "train": numpy.flatnonzero(~valid),
         "valid": numpy.flatnonzero(valid),
+        "train_all": numpy.arange(len(train_labels)),
     }
     counts = {}
     for split, images, labels, indices in (
         ("train", train_images, train_labels, splits["train"]),
         ("valid", train_images, train_labels, splits["valid"]),
+        ("train_all", train_images, train_labels, splits["train_all"]),
         ("test", test_images, test_labels, numpy.arange(len(test_labels))),
     ):
         for name in CLASSES:
@@ -70,7 +73,7 @@ def write_fashion_mnist_folders(root: str, source: str = DEBIAN_DIR, seed: int =
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("root", help="folder to write train/, valid/ and test/ into")
+    parser.add_argument("root", help="folder to write train/, valid/, train_all/ and test/ into")
     parser.add_argument("--source", default=DEBIAN_DIR, help="folder holding the IDX .gz files")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
