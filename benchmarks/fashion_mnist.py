@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from allencv.datasets.fashion_mnist import DEBIAN_DIR, write_fashion_mnist_folders
+from allencv.datasets.fashion_mnist import DEBIAN_DIR, SPLITS, write_fashion_mnist_folders
 from benchmarks.common import REPO_ROOT, run_allennlp
 
 CONFIG = REPO_ROOT / "training_config" / "small_cnn_from_scratch.jsonnet"
@@ -74,7 +74,7 @@ def main() -> None:
 
     ensure_dataset()
     data = Path(args.data)
-    if not all((data / split).is_dir() for split in ("train", "valid", "train_all", "test")):
+    if not all((data / split).is_dir() for split in SPLITS):
         start = time.perf_counter()
         counts = write_fashion_mnist_folders(str(data))
         print(f"wrote {counts} in {time.perf_counter() - start:.0f} s")

@@ -19,6 +19,8 @@ import PIL.Image
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot")
 VALIDATION_SIZE = 5000
+#: The folders `write_fashion_mnist_folders` writes under its root.
+SPLITS = ("train", "valid", "train_all", "test")
 
 
 def read_idx(path: Path) -> numpy.ndarray:
@@ -50,16 +52,11 @@ def write_fashion_mnist_folders(root: str, source: str = DEBIAN_DIR, seed: int =
     per_class = VALIDATION_SIZE // len(CLASSES)
     for label in range(len(CLASSES)):
         valid[rng.choice(numpy.flatnonzero(train_labels == label), per_class, replace=False)] = True
-    splits = {
-        "train": numpy.flatnonzero(~valid),
-        "valid": numpy.flatnonzero(valid),
-        "train_all": numpy.arange(len(train_labels)),
-    }
     counts = {}
     for split, images, labels, indices in (
-        ("train", train_images, train_labels, splits["train"]),
-        ("valid", train_images, train_labels, splits["valid"]),
-        ("train_all", train_images, train_labels, splits["train_all"]),
+        ("train", train_images, train_labels, numpy.flatnonzero(~valid)),
+        ("valid", train_images, train_labels, numpy.flatnonzero(valid)),
+        ("train_all", train_images, train_labels, numpy.arange(len(train_labels))),
         ("test", test_images, test_labels, numpy.arange(len(test_labels))),
     ):
         for name in CLASSES:

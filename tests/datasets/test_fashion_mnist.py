@@ -6,7 +6,7 @@ import PIL.Image
 import pytest
 
 from allencv.datasets import fashion_mnist
-from allencv.datasets.fashion_mnist import CLASSES, write_fashion_mnist_folders
+from allencv.datasets.fashion_mnist import CLASSES, SPLITS, write_fashion_mnist_folders
 
 
 def write_idx(path, array):
@@ -39,14 +39,17 @@ def test_the_splits_hold_the_right_images(tmp_path, monkeypatch):
     counts = write_fashion_mnist_folders(str(tmp_path / "out"), str(source))
 
     assert counts == {"train": 40, "valid": 20, "train_all": 60, "test": 30}
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(SPLITS)
     train, valid, train_all = (pngs(tmp_path / "out", split) for split in ("train", "valid", "train_all"))
     assert not train.keys() & valid.keys()
     assert train_all.keys() == train.keys() | valid.keys()  # the same file names: the same images
-    assert all(numpy.array_equal(train_all[key], {**train, **valid}[key]) for key in train_all)
+    train_and_valid = {**train, **valid}
+    assert all(numpy.array_equal(train_all[key], train_and_valid[key]) for key in train_all)
     images = fashion_mnist.read_idx(source / "train-images-idx3-ubyte.gz")
     labels = fashion_mnist.read_idx(source / "train-labels-idx1-ubyte.gz")
     for (label, name), pixels in train_all.items():
-        assert label == CLASSES[labels[int(name[:-4])]] and numpy.array_equal(pixels, images[int(name[:-4])])
+        index = int(name[:-len(".png")])
+        assert label == CLASSES[labels[index]] and numpy.array_equal(pixels, images[index])
     assert {label: sum(key[0] == label for key in valid) for label in CLASSES} == {label: 2 for label in CLASSES}
 
 
